@@ -1,0 +1,363 @@
+//! The one error type of the library: the seed's six kinds plus the kinds a
+//! sandboxed provider adds (load refusal, trap, timeout, resource limit).
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Shorthand for results whose error is [`ComputeError`].
+pub type Result<T, E = ComputeError> = std::result::Result<T, E>;
+
+/// One problem with a spec, located by its JSON field path
+/// (`containers[1].ports[0].container_port`); an empty path means the spec as
+/// a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldViolation {
+    /// Where the problem is.
+    pub path: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl FieldViolation {
+    /// A violation at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "spec: {}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// The list of violations of an invalid spec, displayed one per line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violations(pub Vec<FieldViolation>);
+
+impl fmt::Display for Violations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.0.len();
+        write!(f, "{count} problem{}", if count == 1 { "" } else { "s" })?;
+        for violation in &self.0 {
+            write!(f, "\n  - {violation}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The provider operation a call was making, for errors and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Operation {
+    /// `name`
+    Name,
+    /// `provision`
+    Provision,
+    /// `update`
+    Update,
+    /// `destroy`
+    Destroy,
+    /// `get-status`
+    GetStatus,
+    /// `validate`
+    Validate,
+}
+
+impl Operation {
+    /// The operation's WIT name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Name => "name",
+            Operation::Provision => "provision",
+            Operation::Update => "update",
+            Operation::Destroy => "destroy",
+            Operation::GetStatus => "get-status",
+            Operation::Validate => "validate",
+        }
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A resource whose limit a provider hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LimitKind {
+    /// Linear memory (or tables, instances) beyond the provider's cap.
+    Memory,
+    /// The fuel budget ran out.
+    Fuel,
+    /// The guest's call stack overflowed.
+    Stack,
+    /// Captured stdout/stderr beyond the cap.
+    Output,
+}
+
+impl fmt::Display for LimitKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LimitKind::Memory => "memory",
+            LimitKind::Fuel => "fuel",
+            LimitKind::Stack => "stack",
+            LimitKind::Output => "output",
+        })
+    }
+}
+
+/// Every failure the library reports. Each variant is one [`ErrorKind`].
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ComputeError {
+    /// No provider is registered under this name.
+    #[error("provider '{name}' is not registered (registered: {available})")]
+    ProviderNotFound {
+        /// The name asked for.
+        name: String,
+        /// The registered names, comma-separated, for the message.
+        available: String,
+    },
+
+    /// A provider with this name is already registered.
+    #[error("provider '{name}' is already registered; each provider name must be unique")]
+    ProviderConflict {
+        /// The duplicate name.
+        name: String,
+    },
+
+    /// A provider's name is not a valid identifier.
+    #[error(
+        "invalid provider name '{name}': {reason}; use lowercase letters, digits and inner hyphens (for example 'aws-ecs')"
+    )]
+    InvalidProviderName {
+        /// The offending name.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
+    /// The spec breaks one or more rules; every violation is listed.
+    #[error(
+        "invalid spec{}: {violations}",
+        .provider.as_ref().map(|p| format!(" (refused by provider '{p}')")).unwrap_or_default()
+    )]
+    InvalidSpec {
+        /// The provider that refused it, or `None` when the host's own
+        /// validation did.
+        provider: Option<String>,
+        /// Every problem found.
+        violations: Violations,
+    },
+
+    /// The provider could not provision the tenant.
+    #[error("provider '{provider}' failed to provision tenant '{tenant_id}': {message}")]
+    ProvisionFailed {
+        /// The provider.
+        provider: String,
+        /// The tenant.
+        tenant_id: String,
+        /// The provider's reason.
+        message: String,
+    },
+
+    /// The provider could not update the tenant.
+    #[error("provider '{provider}' failed to update tenant '{tenant_id}': {message}")]
+    UpdateFailed {
+        /// The provider.
+        provider: String,
+        /// The tenant.
+        tenant_id: String,
+        /// The provider's reason.
+        message: String,
+    },
+
+    /// The provider does not know the tenant.
+    #[error("tenant '{tenant_id}' not found by provider '{provider}'")]
+    TenantNotFound {
+        /// The provider.
+        provider: String,
+        /// The tenant.
+        tenant_id: String,
+    },
+
+    /// Any other failure the provider reported (for example while destroying).
+    #[error("provider '{provider}' failed in {operation}: {message}")]
+    OperationFailed {
+        /// The provider.
+        provider: String,
+        /// The operation.
+        operation: Operation,
+        /// The provider's reason.
+        message: String,
+    },
+
+    /// A component was refused before it could run.
+    #[error("cannot load provider component {source_name}: {message}")]
+    Load {
+        /// What was being loaded (a provider name or a path).
+        source_name: String,
+        /// What is wrong, with the fix where there is one.
+        message: String,
+    },
+
+    /// The provider trapped (panic, unreachable code, bad memory access…).
+    #[error("provider '{provider}' crashed in {operation}: {message}")]
+    Trap {
+        /// The provider.
+        provider: String,
+        /// The operation.
+        operation: Operation,
+        /// The trap, with the guest's panic text when it wrote one.
+        message: String,
+    },
+
+    /// The provider ran past its deadline and was stopped.
+    #[error("provider '{provider}' timed out in {operation} after {limit:?}")]
+    Timeout {
+        /// The provider.
+        provider: String,
+        /// The operation.
+        operation: Operation,
+        /// The deadline it ran past.
+        limit: Duration,
+    },
+
+    /// The host's state store failed, so the call's state writes were not
+    /// kept (the provider's answer is withheld with them).
+    #[error("state store failed for provider '{provider}' in {operation}: {message}")]
+    State {
+        /// The provider.
+        provider: String,
+        /// The operation.
+        operation: Operation,
+        /// What the store reported.
+        message: String,
+    },
+
+    /// The provider hit a sandbox limit and was stopped.
+    #[error("provider '{provider}' exceeded its {limit} limit in {operation}: {message}")]
+    ResourceLimit {
+        /// The provider.
+        provider: String,
+        /// The operation.
+        operation: Operation,
+        /// Which limit.
+        limit: LimitKind,
+        /// Detail, including the configured limit.
+        message: String,
+    },
+}
+
+/// The kind of a [`ComputeError`], for matching without the details (tests,
+/// exit codes, metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// [`ComputeError::ProviderNotFound`]
+    ProviderNotFound,
+    /// [`ComputeError::ProviderConflict`]
+    ProviderConflict,
+    /// [`ComputeError::InvalidProviderName`]
+    InvalidProviderName,
+    /// [`ComputeError::InvalidSpec`]
+    InvalidSpec,
+    /// [`ComputeError::ProvisionFailed`]
+    ProvisionFailed,
+    /// [`ComputeError::UpdateFailed`]
+    UpdateFailed,
+    /// [`ComputeError::TenantNotFound`]
+    TenantNotFound,
+    /// [`ComputeError::OperationFailed`]
+    OperationFailed,
+    /// [`ComputeError::Load`]
+    Load,
+    /// [`ComputeError::Trap`]
+    Trap,
+    /// [`ComputeError::Timeout`]
+    Timeout,
+    /// [`ComputeError::ResourceLimit`]
+    ResourceLimit,
+    /// [`ComputeError::State`]
+    State,
+}
+
+impl ComputeError {
+    /// The error's kind.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ComputeError::ProviderNotFound { .. } => ErrorKind::ProviderNotFound,
+            ComputeError::ProviderConflict { .. } => ErrorKind::ProviderConflict,
+            ComputeError::InvalidProviderName { .. } => ErrorKind::InvalidProviderName,
+            ComputeError::InvalidSpec { .. } => ErrorKind::InvalidSpec,
+            ComputeError::ProvisionFailed { .. } => ErrorKind::ProvisionFailed,
+            ComputeError::UpdateFailed { .. } => ErrorKind::UpdateFailed,
+            ComputeError::TenantNotFound { .. } => ErrorKind::TenantNotFound,
+            ComputeError::OperationFailed { .. } => ErrorKind::OperationFailed,
+            ComputeError::Load { .. } => ErrorKind::Load,
+            ComputeError::Trap { .. } => ErrorKind::Trap,
+            ComputeError::Timeout { .. } => ErrorKind::Timeout,
+            ComputeError::ResourceLimit { .. } => ErrorKind::ResourceLimit,
+            ComputeError::State { .. } => ErrorKind::State,
+        }
+    }
+
+    /// An invalid-spec error found by the host's own validation.
+    pub fn invalid_spec(violations: Vec<FieldViolation>) -> Self {
+        ComputeError::InvalidSpec {
+            provider: None,
+            violations: Violations(violations),
+        }
+    }
+
+    /// The field violations, when this is an invalid-spec error.
+    pub fn violations(&self) -> &[FieldViolation] {
+        match self {
+            ComputeError::InvalidSpec { violations, .. } => &violations.0,
+            _ => &[],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_spec_lists_every_violation_with_its_path() {
+        let err = ComputeError::invalid_spec(vec![
+            FieldViolation::new("tenant_id", "must not be empty"),
+            FieldViolation::new("", "whole spec refused"),
+        ]);
+        assert_eq!(
+            err.to_string(),
+            "invalid spec: 2 problems\n  - tenant_id: must not be empty\n  - spec: whole spec refused"
+        );
+        assert_eq!(err.kind(), ErrorKind::InvalidSpec);
+        assert_eq!(err.violations().len(), 2);
+    }
+
+    #[test]
+    fn messages_name_provider_and_operation() {
+        let err = ComputeError::OperationFailed {
+            provider: "mock".into(),
+            operation: Operation::Destroy,
+            message: "disk on fire".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "provider 'mock' failed in destroy: disk on fire"
+        );
+    }
+}

@@ -1,0 +1,22 @@
+//! The seed's compute framework: types, errors, validation, the provider
+//! trait, the registry and the manager. Nothing here knows about wasm.
+
+pub mod error;
+pub mod manager;
+pub mod provider;
+pub mod registry;
+#[cfg(test)]
+pub(crate) mod test_double;
+pub mod types;
+pub mod validation;
+
+pub use error::{
+    ComputeError, ErrorKind, FieldViolation, LimitKind, Operation, Result, Violations,
+};
+pub use manager::Manager;
+pub use provider::Provider;
+pub use registry::Registry;
+pub use types::*;
+pub use validation::{
+    check_provider_name, spec_violations, validate_compute_spec, validate_tenant_id,
+};

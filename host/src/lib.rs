@@ -1,0 +1,43 @@
+//! landlord compute: the compute-provisioning layer of a tenant control
+//! plane. Providers (docker, ECS, Kubernetes, a mock…) are WebAssembly
+//! components that run sandboxed inside this host.
+//!
+//! - [`compute`] — the framework: spec/result types, errors, validation, the
+//!   [`Provider`](compute::Provider) trait, the [`Registry`](compute::Registry)
+//!   and the [`Manager`](compute::Manager). It knows nothing about wasm.
+//! - [`sandbox`] — [`WasmProvider`](sandbox::WasmProvider): a provider
+//!   backed by a component, each call in a fresh, limited instance.
+//! - [`state`] — where providers' key/value state lives between calls.
+//! - [`embedded`] — the components compiled into the binary (the mock).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use landlord::compute::{Manager, Registry};
+//! use landlord::sandbox::{ProviderSettings, Runtime, WasmProvider};
+//! use landlord::state::MemoryStateStore;
+//!
+//! let runtime = Runtime::new()?;
+//! let mock = WasmProvider::load(
+//!     &runtime,
+//!     "embedded mock",
+//!     landlord::embedded::MOCK_COMPONENT,
+//!     ProviderSettings::default(),
+//!     Arc::new(MemoryStateStore::new()),
+//! )?;
+//! let registry = Arc::new(Registry::new());
+//! registry.register(Arc::new(mock))?;
+//! let manager = Manager::new(registry);
+//! let spec = serde_json::from_str(r#"{
+//!     "tenant_id": "acme", "provider_type": "mock",
+//!     "containers": [{"name": "web", "image": "nginx:1.27"}],
+//!     "resources": {"cpu": 250, "memory": 256}
+//! }"#)?;
+//! let result = manager.provision_tenant(&spec).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod compute;
+pub mod embedded;
+pub mod sandbox;
+pub mod state;

@@ -1,0 +1,6 @@
+//! End-to-end tests: real provider components, built from source by the
+//! host's build script, driven through the `Manager`.
+
+mod mock_failures;
+mod mock_lifecycle;
+mod sandbox;
