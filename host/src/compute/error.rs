@@ -293,6 +293,20 @@ pub enum ErrorKind {
     State,
 }
 
+impl ErrorKind {
+    /// Whether the caller's request was at fault (a bad spec, an unknown
+    /// provider or tenant) rather than a provider or the host.
+    pub fn is_caller_error(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::ProviderNotFound
+                | ErrorKind::InvalidProviderName
+                | ErrorKind::InvalidSpec
+                | ErrorKind::TenantNotFound
+        )
+    }
+}
+
 impl ComputeError {
     /// The error's kind.
     pub fn kind(&self) -> ErrorKind {

@@ -146,6 +146,14 @@ impl Manager {
             let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
             match &outcome {
                 Ok(_) => tracing::info!(duration_ms, "{operation} completed"),
+                // What the caller asked for was wrong or absent: an answer,
+                // not an incident.
+                Err(err) if err.kind().is_caller_error() => tracing::info!(
+                    duration_ms,
+                    error.kind = ?err.kind(),
+                    error = %err,
+                    "{operation} refused"
+                ),
                 Err(err) => tracing::warn!(
                     duration_ms,
                     error.kind = ?err.kind(),
@@ -381,6 +389,12 @@ mod tests {
                     .get_tenant_status("acme", "alpha")
                     .await
                     .unwrap_err();
+                alpha.fail_with(ComputeError::OperationFailed {
+                    provider: "alpha".into(),
+                    operation: Operation::Destroy,
+                    message: "volume busy".into(),
+                });
+                manager.destroy_tenant("acme", "alpha").await.unwrap_err();
             })
         });
         let line = |needle: &str| {
@@ -395,9 +409,13 @@ mod tests {
         assert!(completed.contains("operation=provision"), "{completed}");
         assert!(completed.contains("duration_ms="), "{completed}");
         assert!(line("provision started").contains(" INFO "));
-        let failed = line("get-status failed");
+        let refused = line("get-status refused");
+        assert!(refused.contains(" INFO "), "{refused}");
+        assert!(refused.contains("error.kind=TenantNotFound"), "{refused}");
+        let failed = line("destroy failed");
         assert!(failed.contains(" WARN "), "{failed}");
-        assert!(failed.contains("error.kind=TenantNotFound"), "{failed}");
+        assert!(failed.contains("error.kind=OperationFailed"), "{failed}");
+        assert!(failed.contains("volume busy"), "{failed}");
         assert!(
             logs.lines()
                 .any(|l| l.contains("registered compute provider") && l.contains("provider=beta")),
