@@ -105,6 +105,8 @@ pub enum LimitKind {
     Stack,
     /// Captured stdout/stderr beyond the cap.
     Output,
+    /// Stored state beyond the provider's quota.
+    State,
 }
 
 impl fmt::Display for LimitKind {
@@ -114,11 +116,13 @@ impl fmt::Display for LimitKind {
             LimitKind::Fuel => "fuel",
             LimitKind::Stack => "stack",
             LimitKind::Output => "output",
+            LimitKind::State => "state quota",
         })
     }
 }
 
-/// Every failure the library reports. Each variant is one [`ErrorKind`].
+/// Every failure the library reports. Each variant is one [`ErrorKind`],
+/// except `ResourceLimit`, which is one kind per [`LimitKind`].
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ComputeError {
     /// No provider is registered under this name.
@@ -246,6 +250,18 @@ pub enum ComputeError {
         message: String,
     },
 
+    /// The provider returned something the host refuses to pass on: a
+    /// result for another tenant or provider, or one too large.
+    #[error("provider '{provider}' returned an invalid result from {operation}: {message}")]
+    InvalidResult {
+        /// The provider.
+        provider: String,
+        /// The operation.
+        operation: Operation,
+        /// What is wrong with the result.
+        message: String,
+    },
+
     /// The provider hit a sandbox limit and was stopped.
     #[error("provider '{provider}' exceeded its {limit} limit in {operation}: {message}")]
     ResourceLimit {
@@ -287,8 +303,18 @@ pub enum ErrorKind {
     Trap,
     /// [`ComputeError::Timeout`]
     Timeout,
-    /// [`ComputeError::ResourceLimit`]
-    ResourceLimit,
+    /// [`ComputeError::InvalidResult`]
+    InvalidResult,
+    /// [`ComputeError::ResourceLimit`] on linear memory, tables or instances.
+    MemoryLimit,
+    /// [`ComputeError::ResourceLimit`]: the fuel budget ran out.
+    FuelExhausted,
+    /// [`ComputeError::ResourceLimit`]: the guest's stack overflowed.
+    StackOverflow,
+    /// [`ComputeError::ResourceLimit`]: too much stdout/stderr.
+    OutputLimit,
+    /// [`ComputeError::ResourceLimit`]: the state quota would be exceeded.
+    StateQuota,
     /// [`ComputeError::State`]
     State,
 }
@@ -322,7 +348,14 @@ impl ComputeError {
             ComputeError::Load { .. } => ErrorKind::Load,
             ComputeError::Trap { .. } => ErrorKind::Trap,
             ComputeError::Timeout { .. } => ErrorKind::Timeout,
-            ComputeError::ResourceLimit { .. } => ErrorKind::ResourceLimit,
+            ComputeError::InvalidResult { .. } => ErrorKind::InvalidResult,
+            ComputeError::ResourceLimit { limit, .. } => match limit {
+                LimitKind::Memory => ErrorKind::MemoryLimit,
+                LimitKind::Fuel => ErrorKind::FuelExhausted,
+                LimitKind::Stack => ErrorKind::StackOverflow,
+                LimitKind::Output => ErrorKind::OutputLimit,
+                LimitKind::State => ErrorKind::StateQuota,
+            },
             ComputeError::State { .. } => ErrorKind::State,
         }
     }

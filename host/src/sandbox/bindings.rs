@@ -1,12 +1,19 @@
 //! Rust bindings generated from `wit/` for the `compute-provider` world.
-//! Host imports are synchronous and cannot trap; every call runs on a
-//! blocking thread of its own (see `provider.rs`).
+//! Exports are called asynchronously (so a deadline can cut a call short
+//! even while it waits inside a host import); host imports are synchronous,
+//! and only `state.set` may trap (when the state quota is exceeded).
 
 #![allow(missing_docs)]
 
 wasmtime::component::bindgen!({
     world: "compute-provider",
     path: "../wit",
+    imports: {
+        "landlord:compute/state.set": trappable,
+    },
+    exports: {
+        default: async,
+    },
 });
 
 pub use self::exports::landlord::compute::provider::Guest as ProviderExports;

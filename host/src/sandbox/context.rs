@@ -73,10 +73,29 @@ impl WasiView for CallContext {
 
 /// A call's view of its provider's state: reads see the call's own writes,
 /// and the writes reach the store only through [`commit`](Self::commit).
+/// Writes are counted against the provider's total quota as they happen.
 pub(crate) struct StateTransaction {
     provider: Arc<str>,
     store: Arc<dyn StateStore>,
     writes: BTreeMap<String, Option<Vec<u8>>>,
+    /// The provider's usage in the store, read at the first write.
+    base_usage: Option<u64>,
+    /// How the buffered writes change that usage.
+    delta: i64,
+}
+
+/// A write would take the provider past its state quota. Raised as a trap
+/// by the `state` import; the call is stopped and its writes discarded.
+#[derive(Debug, thiserror::Error)]
+#[error("a state write would bring the provider to {would_be} bytes; its quota is {quota}")]
+pub(crate) struct StateQuotaExceeded {
+    pub(crate) would_be: u64,
+    pub(crate) quota: u64,
+}
+
+/// Bytes an entry counts for: its key and its value.
+fn entry_size(key: &str, value: &[u8]) -> i64 {
+    i64::try_from(key.len() + value.len()).unwrap_or(i64::MAX)
 }
 
 impl StateTransaction {
@@ -85,6 +104,8 @@ impl StateTransaction {
             provider,
             store,
             writes: BTreeMap::new(),
+            base_usage: None,
+            delta: 0,
         }
     }
 
@@ -95,12 +116,33 @@ impl StateTransaction {
         }
     }
 
-    pub(crate) fn set(&mut self, key: String, value: Vec<u8>) {
-        self.writes.insert(key, Some(value));
-    }
-
-    pub(crate) fn delete(&mut self, key: String) {
-        self.writes.insert(key, None);
+    /// Buffer a write (`None` deletes), keeping the usage within `quota`.
+    /// The outer error is the store failing; the inner one the quota.
+    pub(crate) fn write(
+        &mut self,
+        key: String,
+        value: Option<Vec<u8>>,
+        quota: u64,
+    ) -> Result<Result<(), StateQuotaExceeded>, StateError> {
+        let old = self.get(&key)?.map_or(0, |old| entry_size(&key, &old));
+        let new = value.as_deref().map_or(0, |new| entry_size(&key, new));
+        let delta = self.delta + new - old;
+        let base = match self.base_usage {
+            Some(base) => base,
+            None => *self.base_usage.insert(self.store.usage(&self.provider)?),
+        };
+        let would_be = u64::try_from(
+            i64::try_from(base)
+                .unwrap_or(i64::MAX)
+                .saturating_add(delta),
+        )
+        .unwrap_or(0);
+        if new > old && would_be > quota {
+            return Ok(Err(StateQuotaExceeded { would_be, quota }));
+        }
+        self.delta = delta;
+        self.writes.insert(key, value);
+        Ok(Ok(()))
     }
 
     pub(crate) fn list_keys(&self, prefix: &str) -> Result<Vec<String>, StateError> {
@@ -147,8 +189,10 @@ mod tests {
             )
             .unwrap();
         let mut txn = StateTransaction::new("p".into(), store.clone());
-        txn.set("c".into(), vec![3]);
-        txn.delete("a".into());
+        txn.write("c".into(), Some(vec![3]), u64::MAX)
+            .unwrap()
+            .unwrap();
+        txn.write("a".into(), None, u64::MAX).unwrap().unwrap();
         assert_eq!(txn.get("a").unwrap(), None);
         assert_eq!(txn.get("c").unwrap(), Some(vec![3]));
         assert_eq!(txn.list_keys("").unwrap(), ["b", "c"]);
@@ -165,8 +209,38 @@ mod tests {
     fn a_dropped_transaction_leaves_the_store_unchanged() {
         let store = Arc::new(MemoryStateStore::new());
         let mut txn = StateTransaction::new("p".into(), store.clone());
-        txn.set("x".into(), vec![9]);
+        txn.write("x".into(), Some(vec![9]), u64::MAX)
+            .unwrap()
+            .unwrap();
         drop(txn);
         assert!(store.list_keys("p", "").unwrap().is_empty());
+    }
+
+    #[test]
+    fn writes_count_against_the_quota_and_deletes_give_room_back() {
+        let store = Arc::new(MemoryStateStore::new());
+        store
+            .commit("p", &[("a".into(), Some(vec![0; 9]))])
+            .unwrap(); // 10 bytes
+        let mut txn = StateTransaction::new("p".into(), store.clone());
+        // 10 + 10 = 20 fits a quota of 20; one byte more does not.
+        txn.write("b".into(), Some(vec![0; 9]), 20)
+            .unwrap()
+            .unwrap();
+        let refused = txn
+            .write("c".into(), Some(vec![]), 20)
+            .unwrap()
+            .unwrap_err();
+        assert_eq!((refused.would_be, refused.quota), (21, 20));
+        // Overwriting with a smaller value and deleting always fit.
+        txn.write("b".into(), Some(vec![0; 2]), 20)
+            .unwrap()
+            .unwrap();
+        txn.write("a".into(), None, 20).unwrap().unwrap();
+        txn.write("c".into(), Some(vec![0; 16]), 20)
+            .unwrap()
+            .unwrap(); // 3 + 17
+        txn.commit().unwrap();
+        assert_eq!(store.usage("p").unwrap(), 20);
     }
 }

@@ -3,53 +3,77 @@
 
 use std::time::Duration;
 
+use wasmtime::{StoreLimits, StoreLimitsBuilder};
+
 /// What one call of a provider may use. Every call gets a fresh instance
-/// with these limits.
+/// with these limits; [`Limits::default`] is what a provider gets unless the
+/// operator says otherwise.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest linear memory a guest may grow to, in bytes.
+    /// Largest size any one linear memory may grow to, in bytes.
     pub memory_bytes: usize,
-    /// Wall-clock deadline for one call, including time in host imports.
+    /// Most core instances one component instantiation may create.
+    pub instances: usize,
+    /// Most tables, across those instances.
+    pub tables: usize,
+    /// Most linear memories, across those instances.
+    pub memories: usize,
+    /// Most elements one table may grow to.
+    pub table_elements: usize,
+    /// Wall-clock deadline for one call, including instantiation and time
+    /// spent in host imports.
     pub timeout: Duration,
-    /// Bytes of stdout and of stderr kept per call (each); a guest that
-    /// writes more is stopped.
+    /// Fuel (roughly: wasm instructions) one call may burn; `None` means no
+    /// fuel metering. Needs a runtime created with fuel enabled.
+    pub fuel: Option<u64>,
+    /// Bytes of stdout, and of stderr, one call may write; writing more stops it.
     pub output_bytes: usize,
     /// Longest state key, in bytes.
     pub state_key_bytes: usize,
     /// Largest state value, in bytes.
     pub state_value_bytes: usize,
+    /// Most bytes (keys plus values) the provider may keep in state in all;
+    /// a call whose writes would go past it is stopped and its writes discarded.
+    pub state_total_bytes: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             memory_bytes: 64 << 20,
+            instances: 32,
+            tables: 32,
+            memories: 8,
+            table_elements: 1 << 20,
             timeout: Duration::from_secs(10),
+            fuel: None,
             output_bytes: 64 << 10,
             state_key_bytes: 1 << 10,
             state_value_bytes: 1 << 20,
+            state_total_bytes: 64 << 20,
         }
     }
 }
 
-/// Enforces [`Limits::memory_bytes`] on linear memories and remembers that
-/// it refused, so a guest that then aborts is reported as out of memory
-/// rather than as a generic crash.
-#[derive(Debug)]
+/// Enforces the memory, table and instance limits through wasmtime's
+/// [`StoreLimits`], and remembers a refused memory growth so that a guest
+/// which then aborts is reported as out of memory rather than as a crash.
 pub(crate) struct GuestLimiter {
-    memory_bytes: usize,
-    /// The size a refused growth asked for, if one was refused.
+    limits: StoreLimits,
+    /// The size a refused memory growth asked for, if one was refused.
     pub(crate) refused_memory: Option<usize>,
 }
-
-/// Tables may hold this many elements; enough for any real guest's function
-/// table, small enough that a table cannot be used to exhaust host memory.
-const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 
 impl GuestLimiter {
     pub(crate) fn new(limits: &Limits) -> Self {
         Self {
-            memory_bytes: limits.memory_bytes,
+            limits: StoreLimitsBuilder::new()
+                .memory_size(limits.memory_bytes)
+                .instances(limits.instances)
+                .tables(limits.tables)
+                .memories(limits.memories)
+                .table_elements(limits.table_elements)
+                .build(),
             refused_memory: None,
         }
     }
@@ -58,23 +82,57 @@ impl GuestLimiter {
 impl wasmtime::ResourceLimiter for GuestLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
-        _maximum: Option<usize>,
+        maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.memory_bytes {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        if !allowed {
             self.refused_memory = Some(desired);
-            return Ok(false);
         }
-        Ok(true)
+        Ok(allowed)
     }
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
-        _maximum: Option<usize>,
+        maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= MAX_TABLE_ELEMENTS)
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wasmtime::ResourceLimiter;
+
+    use super::*;
+
+    #[test]
+    fn growth_past_the_memory_limit_is_refused_and_remembered() {
+        let limits = Limits {
+            memory_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        let mut limiter = GuestLimiter::new(&limits);
+        assert!(limiter.memory_growing(0, 1 << 20, None).unwrap());
+        assert_eq!(limiter.refused_memory, None);
+        assert!(!limiter.memory_growing(1 << 20, 2 << 20, None).unwrap());
+        assert_eq!(limiter.refused_memory, Some(2 << 20));
+        assert_eq!(limiter.instances(), limits.instances);
+        assert_eq!(limiter.memories(), limits.memories);
     }
 }

@@ -2,16 +2,19 @@
 //!
 //! A [`Runtime`] owns the wasmtime engine (compiled code is shared by every
 //! provider loaded through it), the linker with the host imports, and the
-//! epoch ticker that enforces call deadlines. [`WasmProvider::load`] compiles
-//! a component once; every call then runs in a fresh store and instance with
-//! the provider's [`Limits`].
+//! epoch ticker that enforces call deadlines. [`WasmProvider::load`] checks a
+//! component against the provider's [`Grants`] and compiles it once; every
+//! call then runs in a fresh store and instance with the provider's
+//! [`Limits`]. See `docs/sandbox.md` for the threat model.
 
 pub(crate) mod bindings;
 mod context;
 mod convert;
+mod grants;
 mod host;
 mod limits;
 mod provider;
+mod results;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,8 +23,10 @@ use std::time::Duration;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
 
+pub use grants::Grants;
 pub use limits::Limits;
 pub use provider::WasmProvider;
+pub use results::{MAX_RESULT_ITEMS, MAX_RESULT_TEXT};
 
 use crate::compute::ComputeError;
 use bindings::ComputeProviderPre;
@@ -37,6 +42,17 @@ pub struct ProviderSettings {
     pub config: BTreeMap<String, String>,
     /// The limits every call runs under.
     pub limits: Limits,
+    /// The host interfaces the provider may import.
+    pub grants: Grants,
+}
+
+/// Engine-wide choices, fixed when the runtime is created.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuntimeOptions {
+    /// Meter fuel in every call, so providers may have a fuel budget
+    /// ([`Limits::fuel`]). Metering slows guest code a little, so it is off
+    /// unless some provider needs it.
+    pub fuel: bool,
 }
 
 /// The shared wasmtime engine, linker and deadline ticker. Cheap to clone.
@@ -44,25 +60,32 @@ pub struct ProviderSettings {
 pub struct Runtime {
     engine: Engine,
     linker: Arc<Linker<CallContext>>,
+    options: RuntimeOptions,
 }
 
 impl Runtime {
+    /// A runtime with default options (no fuel metering).
+    pub fn new() -> Result<Self, ComputeError> {
+        Self::with_options(RuntimeOptions::default())
+    }
+
     /// A runtime with epoch-based deadlines and the host imports linked:
     /// WASI p2 (with nothing granted) plus `log`, `state` and `config`.
-    pub fn new() -> Result<Self, ComputeError> {
-        Self::build().map_err(|err| ComputeError::Load {
+    pub fn with_options(options: RuntimeOptions) -> Result<Self, ComputeError> {
+        Self::build(options).map_err(|err| ComputeError::Load {
             source_name: "(runtime)".into(),
             message: format!("cannot set up the wasmtime engine: {err:#}"),
         })
     }
 
-    fn build() -> wasmtime::Result<Self> {
+    fn build(options: RuntimeOptions) -> wasmtime::Result<Self> {
         let mut config = Config::new();
         config.epoch_interruption(true);
+        config.consume_fuel(options.fuel);
         let engine = Engine::new(&config)?;
 
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         host::log::add_to_linker(&mut linker)?;
         host::state::add_to_linker(&mut linker)?;
         host::config::add_to_linker(&mut linker)?;
@@ -71,21 +94,52 @@ impl Runtime {
         Ok(Self {
             engine,
             linker: Arc::new(linker),
+            options,
         })
+    }
+
+    /// The options this runtime was created with.
+    pub fn options(&self) -> &RuntimeOptions {
+        &self.options
+    }
+
+    pub(crate) fn fuel_enabled(&self) -> bool {
+        self.options.fuel
     }
 
     pub(crate) fn engine(&self) -> &Engine {
         &self.engine
     }
 
-    /// Compile `component` and resolve its imports against the linker.
+    /// Compile `component`, check its imports and exports against `grants`
+    /// (listing every problem), and resolve its imports against the linker.
     pub(crate) fn instantiate_pre(
         &self,
         component: &[u8],
-    ) -> wasmtime::Result<ComputeProviderPre<CallContext>> {
-        let component = Component::new(&self.engine, component)?;
-        let pre = self.linker.instantiate_pre(&component)?;
+        grants: &Grants,
+    ) -> Result<ComputeProviderPre<CallContext>, String> {
+        let component = Component::new(&self.engine, component)
+            .map_err(|err| format!("it is not a valid component: {err:#}"))?;
+        let ty = component.component_type();
+        let imports: Vec<String> = ty
+            .imports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        let exports: Vec<String> = ty
+            .exports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        grants::check_world(
+            imports.iter().map(String::as_str),
+            exports.iter().map(String::as_str),
+            grants,
+        )?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|err| format!("its imports do not match the host's: {err:#}"))?;
         ComputeProviderPre::new(pre)
+            .map_err(|err| format!("its provider export does not match the host's: {err:#}"))
     }
 
     /// Epoch ticks that cover `timeout` (at least one).
@@ -109,8 +163,8 @@ fn spawn_epoch_ticker(engine: &Engine) {
             }
         });
     if let Err(err) = spawned {
-        // Without the ticker no deadline fires; say so loudly rather than
-        // fail every load.
-        tracing::error!(error = %err, "could not start the epoch ticker: provider calls will have no deadline");
+        // Without the ticker only the timer deadline fires, and only while
+        // the guest waits in a host import; say so loudly.
+        tracing::error!(error = %err, "could not start the epoch ticker: a looping guest will not be stopped");
     }
 }

@@ -1,7 +1,15 @@
 //! [`WasmProvider`]: the [`Provider`] trait implemented by calling a
 //! component, each call in a fresh store and instance.
+//!
+//! A call runs on a thread of its own (tokio's blocking pool when there is a
+//! runtime), driven by a small per-thread current-thread runtime: a guest
+//! that computes cannot stall the caller's executor, and a guest that waits
+//! inside a host import (a WASI sleep, say) is cut off by the same deadline
+//! as one that loops, because the whole call is one future under a timeout.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -9,11 +17,12 @@ use chrono::Utc;
 use wasmtime::Store;
 
 use super::bindings::{ComputeProviderPre, ProviderExports, wit};
-use super::context::CallContext;
+use super::context::{CallContext, StateQuotaExceeded};
 use super::convert::{
     CallSite, compute_status_from_wit, provision_result_from_wit, spec_to_wit,
     update_result_from_wit,
 };
+use super::grants::Grants;
 use super::host::log::truncate;
 use super::limits::Limits;
 use super::{ProviderSettings, Runtime};
@@ -35,6 +44,7 @@ struct Inner {
     runtime: Runtime,
     pre: ComputeProviderPre<CallContext>,
     limits: Arc<Limits>,
+    grants: Grants,
     config: Arc<BTreeMap<String, String>>,
     state: Arc<dyn StateStore>,
 }
@@ -42,9 +52,121 @@ struct Inner {
 /// What a guest call returned when it did not trap.
 type GuestOutcome<T> = std::result::Result<T, wit::ProviderError>;
 
+/// One export call: its operation, and how to make it.
+trait GuestCall: Send + 'static {
+    type Output: Send + 'static;
+    const OPERATION: Operation;
+    fn invoke(
+        self,
+        exports: &ProviderExports,
+        store: &mut Store<CallContext>,
+    ) -> impl Future<Output = wasmtime::Result<Self::Output>>;
+}
+
+struct NameCall;
+struct ProvisionCall(wit::TenantComputeSpec);
+struct UpdateCall(String, wit::TenantComputeSpec);
+struct DestroyCall(String);
+struct GetStatusCall(String);
+struct ValidateCall(wit::TenantComputeSpec);
+
+impl GuestCall for NameCall {
+    type Output = String;
+    const OPERATION: Operation = Operation::Name;
+    async fn invoke(
+        self,
+        exports: &ProviderExports,
+        store: &mut Store<CallContext>,
+    ) -> wasmtime::Result<String> {
+        exports.call_name(store).await
+    }
+}
+
+impl GuestCall for ProvisionCall {
+    type Output = GuestOutcome<wit::ProvisionResult>;
+    const OPERATION: Operation = Operation::Provision;
+    async fn invoke(
+        self,
+        exports: &ProviderExports,
+        store: &mut Store<CallContext>,
+    ) -> wasmtime::Result<Self::Output> {
+        exports.call_provision(store, &self.0).await
+    }
+}
+
+impl GuestCall for UpdateCall {
+    type Output = GuestOutcome<wit::UpdateResult>;
+    const OPERATION: Operation = Operation::Update;
+    async fn invoke(
+        self,
+        exports: &ProviderExports,
+        store: &mut Store<CallContext>,
+    ) -> wasmtime::Result<Self::Output> {
+        exports.call_update(store, &self.0, &self.1).await
+    }
+}
+
+impl GuestCall for DestroyCall {
+    type Output = GuestOutcome<()>;
+    const OPERATION: Operation = Operation::Destroy;
+    async fn invoke(
+        self,
+        exports: &ProviderExports,
+        store: &mut Store<CallContext>,
+    ) -> wasmtime::Result<Self::Output> {
+        exports.call_destroy(store, &self.0).await
+    }
+}
+
+impl GuestCall for GetStatusCall {
+    type Output = GuestOutcome<wit::ComputeStatus>;
+    const OPERATION: Operation = Operation::GetStatus;
+    async fn invoke(
+        self,
+        exports: &ProviderExports,
+        store: &mut Store<CallContext>,
+    ) -> wasmtime::Result<Self::Output> {
+        exports.call_get_status(store, &self.0).await
+    }
+}
+
+impl GuestCall for ValidateCall {
+    type Output = GuestOutcome<()>;
+    const OPERATION: Operation = Operation::Validate;
+    async fn invoke(
+        self,
+        exports: &ProviderExports,
+        store: &mut Store<CallContext>,
+    ) -> wasmtime::Result<Self::Output> {
+        exports.call_validate(store, &self.0).await
+    }
+}
+
+thread_local! {
+    /// The runtime that drives guest calls made on this thread.
+    static CALL_RUNTIME: OnceCell<tokio::runtime::Runtime> = const { OnceCell::new() };
+}
+
+/// Drive `future` to completion on this thread's call runtime.
+fn block_on_call_runtime<F: Future>(future: F) -> std::io::Result<F::Output> {
+    CALL_RUNTIME.with(|cell| {
+        let runtime = match cell.get() {
+            Some(runtime) => runtime,
+            None => {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build()?;
+                cell.get_or_init(|| runtime)
+            }
+        };
+        Ok(runtime.block_on(future))
+    })
+}
+
 impl WasmProvider {
-    /// Compile `component` (its bytes; `source_name` names it in errors) and
-    /// ask it for its name, which becomes its registry name.
+    /// Check `component` against the provider's grants, compile it, and ask
+    /// its name, which becomes its registry name. `source_name` names the
+    /// component in errors (a path, or "embedded mock").
     pub fn load(
         runtime: &Runtime,
         source_name: &str,
@@ -56,28 +178,35 @@ impl WasmProvider {
             source_name: source_name.to_owned(),
             message,
         };
+        if settings.limits.fuel.is_some() && !runtime.fuel_enabled() {
+            return Err(load_error(
+                "its limits set a fuel budget, but the runtime meters no fuel; create it with RuntimeOptions { fuel: true, .. }".into(),
+            ));
+        }
         let pre = runtime
-            .instantiate_pre(component)
-            .map_err(|err| load_error(format!("{err:#}")))?;
+            .instantiate_pre(component, &settings.grants)
+            .map_err(load_error)?;
         let mut inner = Inner {
             name: Arc::from(source_name),
             runtime: runtime.clone(),
             pre,
             limits: Arc::new(settings.limits),
+            grants: settings.grants,
             config: Arc::new(settings.config),
             state,
         };
-        // The name call runs on a thread of its own: WASI's blocking
-        // adapters must not run on an async executor's thread.
-        let name = std::thread::scope(|scope| {
-            scope
-                .spawn(|| inner.call(Operation::Name, |exports, store| exports.call_name(store)))
-                .join()
-        })
-        .map_err(|_| load_error("the host thread asking for the provider's name failed".into()))?
-        .map_err(|err| load_error(format!("calling name() failed: {err}")))?;
-        check_provider_name(&name)
-            .map_err(|reason| load_error(format!("its name() returned '{name}': {reason}")))?;
+        // Like every call, the name call runs on a thread of its own.
+        let name = std::thread::scope(|scope| scope.spawn(|| inner.call(NameCall)).join())
+            .map_err(|_| {
+                load_error("the host thread asking for the provider's name failed".into())
+            })?
+            .map_err(|err| load_error(format!("calling name() failed: {err}")))?;
+        check_provider_name(&name).map_err(|reason| {
+            load_error(format!(
+                "its name() returned '{}': {reason}",
+                truncate(&name, 64)
+            ))
+        })?;
         inner.name = Arc::from(name);
         Ok(Self {
             inner: Arc::new(inner),
@@ -89,25 +218,24 @@ impl WasmProvider {
         &self.inner.limits
     }
 
-    /// Run `call` on a blocking thread (or inline when there is no tokio
-    /// runtime), inside the caller's tracing span.
-    async fn run<T, F>(&self, operation: Operation, call: F) -> Result<GuestOutcome<T>>
-    where
-        T: Send + 'static,
-        F: FnOnce(&ProviderExports, &mut Store<CallContext>) -> wasmtime::Result<GuestOutcome<T>>
-            + Send
-            + 'static,
-    {
+    /// What this provider may import.
+    pub fn grants(&self) -> &Grants {
+        &self.inner.grants
+    }
+
+    /// Run `call` on a blocking thread (or on this thread when there is no
+    /// tokio runtime), inside the caller's tracing span.
+    async fn run<C: GuestCall>(&self, call: C) -> Result<C::Output> {
         let inner = Arc::clone(&self.inner);
         let span = tracing::Span::current();
-        let job = move || span.in_scope(|| inner.call(operation, call));
+        let job = move || span.in_scope(|| inner.call(call));
         match tokio::runtime::Handle::try_current() {
             Ok(handle) => handle
                 .spawn_blocking(job)
                 .await
                 .map_err(|err| ComputeError::Trap {
                     provider: self.inner.name.to_string(),
-                    operation,
+                    operation: C::OPERATION,
                     message: format!("the host thread running the call failed: {err}"),
                 })?,
             Err(_) => job(),
@@ -124,14 +252,12 @@ impl WasmProvider {
 }
 
 impl Inner {
-    /// One call in a fresh store and instance. State writes are committed
-    /// only if the guest returned (a result or a provider-error); on a trap
-    /// the store, and with it every write, is dropped.
-    fn call<T>(
-        &self,
-        operation: Operation,
-        call: impl FnOnce(&ProviderExports, &mut Store<CallContext>) -> wasmtime::Result<T>,
-    ) -> Result<T> {
+    /// One call in a fresh store and instance, on this thread. State writes
+    /// are committed only if the guest returned (a result or a
+    /// provider-error); on a trap, timeout or limit the store, and with it
+    /// every write, is dropped.
+    fn call<C: GuestCall>(&self, call: C) -> Result<C::Output> {
+        let operation = C::OPERATION;
         let context = CallContext::new(
             Arc::clone(&self.name),
             operation,
@@ -142,15 +268,27 @@ impl Inner {
         let mut store = Store::new(self.runtime.engine(), context);
         store.limiter(|context| &mut context.limiter);
         store.set_epoch_deadline(self.runtime.deadline_ticks(self.limits.timeout));
+        store.epoch_deadline_trap();
+        if self.runtime.fuel_enabled() {
+            // A runtime with fuel meters every store; no budget means all of it.
+            let fuel = self.limits.fuel.unwrap_or(u64::MAX);
+            if let Err(err) = store.set_fuel(fuel) {
+                return Err(self.contain(err, store.data(), operation));
+            }
+        }
 
-        let outcome = self
-            .pre
-            .instantiate(&mut store)
-            .and_then(|bindings| call(bindings.landlord_compute_provider(), &mut store));
+        let timeout = self.limits.timeout;
+        let guest = async {
+            let bindings = self.pre.instantiate_async(&mut store).await?;
+            call.invoke(bindings.landlord_compute_provider(), &mut store)
+                .await
+        };
+        // The timer must be created inside the runtime that drives it.
+        let outcome = block_on_call_runtime(async { tokio::time::timeout(timeout, guest).await });
         let context = store.into_data();
         self.log_output(&context, operation);
         match outcome {
-            Ok(value) => {
+            Ok(Ok(Ok(value))) => {
                 context.state.commit().map_err(|err| ComputeError::State {
                     provider: self.name.to_string(),
                     operation,
@@ -158,7 +296,18 @@ impl Inner {
                 })?;
                 Ok(value)
             }
-            Err(err) => Err(self.contain(err, &context, operation)),
+            Ok(Ok(Err(err))) => Err(self.contain(err, &context, operation)),
+            // The deadline passed while the guest waited in a host import.
+            Ok(Err(_elapsed)) => Err(ComputeError::Timeout {
+                provider: self.name.to_string(),
+                operation,
+                limit: timeout,
+            }),
+            Err(err) => Err(ComputeError::Trap {
+                provider: self.name.to_string(),
+                operation,
+                message: format!("the host could not start a runtime for the call: {err}"),
+            }),
         }
     }
 
@@ -170,13 +319,16 @@ impl Inner {
         operation: Operation,
     ) -> ComputeError {
         let provider = self.name.to_string();
-        let trap = err.downcast_ref::<wasmtime::Trap>().copied();
         let limit = |limit: LimitKind, message: String| ComputeError::ResourceLimit {
             provider: provider.clone(),
             operation,
             limit,
             message,
         };
+        if let Some(exceeded) = err.downcast_ref::<StateQuotaExceeded>() {
+            return limit(LimitKind::State, exceeded.to_string());
+        }
+        let trap = err.downcast_ref::<wasmtime::Trap>().copied();
         match trap {
             Some(wasmtime::Trap::Interrupt) => {
                 return ComputeError::Timeout {
@@ -186,7 +338,13 @@ impl Inner {
                 };
             }
             Some(wasmtime::Trap::OutOfFuel) => {
-                return limit(LimitKind::Fuel, "the fuel budget ran out".into());
+                return limit(
+                    LimitKind::Fuel,
+                    format!(
+                        "it burned its budget of {} fuel",
+                        self.limits.fuel.unwrap_or(u64::MAX)
+                    ),
+                );
             }
             Some(wasmtime::Trap::StackOverflow) => {
                 return limit(LimitKind::Stack, "the guest's call stack overflowed".into());
@@ -197,7 +355,7 @@ impl Inner {
             return limit(
                 LimitKind::Memory,
                 format!(
-                    "it asked for {desired} bytes of linear memory; the limit is {}",
+                    "it asked to grow a linear memory to {desired} bytes; the limit is {}",
                     self.limits.memory_bytes
                 ),
             );
@@ -217,17 +375,10 @@ impl Inner {
             Some(trap) => trap.to_string(),
             None => format!("{err:#}"),
         };
-        let stderr = context.stderr.contents();
-        let stderr = String::from_utf8_lossy(&stderr);
-        let stderr = stderr.trim();
-        if !stderr.is_empty() {
+        if let Some(tail) = stderr_tail(context) {
             // The tail holds the panic message, if there is one.
-            let start = stderr.len().saturating_sub(1024);
-            let start = (start..stderr.len())
-                .find(|&i| stderr.is_char_boundary(i))
-                .unwrap_or(stderr.len());
             message.push_str("; guest stderr: ");
-            message.push_str(&stderr[start..]);
+            message.push_str(&tail);
         }
         ComputeError::Trap {
             provider,
@@ -256,6 +407,21 @@ impl Inner {
     }
 }
 
+/// The last KiB the guest wrote to stderr, if it wrote anything.
+fn stderr_tail(context: &CallContext) -> Option<String> {
+    let bytes = context.stderr.contents();
+    let text = String::from_utf8_lossy(&bytes);
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let start = text.len().saturating_sub(1024);
+    let start = (start..text.len())
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(text.len());
+    Some(text[start..].to_owned())
+}
+
 #[async_trait]
 impl Provider for WasmProvider {
     fn name(&self) -> &str {
@@ -263,69 +429,54 @@ impl Provider for WasmProvider {
     }
 
     async fn provision(&self, spec: &TenantComputeSpec) -> Result<ProvisionResult> {
-        let wit_spec = spec_to_wit(spec)?;
-        let outcome = self
-            .run(Operation::Provision, move |exports, store| {
-                exports.call_provision(store, &wit_spec)
-            })
-            .await?;
+        let site = self.site(Operation::Provision, &spec.tenant_id);
+        let outcome = self.run(ProvisionCall(spec_to_wit(spec)?)).await?;
         let now = Utc::now();
-        outcome
-            .map(|result| provision_result_from_wit(result, now))
-            .map_err(|err| {
-                self.site(Operation::Provision, &spec.tenant_id)
-                    .provider_error(err)
-            })
+        match outcome {
+            Ok(result) => site
+                .check_provision(&result)
+                .map(|()| provision_result_from_wit(result, now)),
+            Err(err) => Err(site.provider_error(err)),
+        }
     }
 
     async fn update(&self, tenant_id: &str, spec: &TenantComputeSpec) -> Result<UpdateResult> {
-        let wit_spec = spec_to_wit(spec)?;
-        let id = tenant_id.to_owned();
+        let site = self.site(Operation::Update, tenant_id);
         let outcome = self
-            .run(Operation::Update, move |exports, store| {
-                exports.call_update(store, &id, &wit_spec)
-            })
+            .run(UpdateCall(tenant_id.to_owned(), spec_to_wit(spec)?))
             .await?;
         let now = Utc::now();
-        outcome
-            .map(|result| update_result_from_wit(result, now))
-            .map_err(|err| self.site(Operation::Update, tenant_id).provider_error(err))
+        match outcome {
+            Ok(result) => site
+                .check_update(&result)
+                .map(|()| update_result_from_wit(result, now)),
+            Err(err) => Err(site.provider_error(err)),
+        }
     }
 
     async fn destroy(&self, tenant_id: &str) -> Result<()> {
-        let id = tenant_id.to_owned();
-        self.run(Operation::Destroy, move |exports, store| {
-            exports.call_destroy(store, &id)
-        })
-        .await?
-        .map_err(|err| self.site(Operation::Destroy, tenant_id).provider_error(err))
+        let site = self.site(Operation::Destroy, tenant_id);
+        self.run(DestroyCall(tenant_id.to_owned()))
+            .await?
+            .map_err(|err| site.provider_error(err))
     }
 
     async fn get_status(&self, tenant_id: &str) -> Result<ComputeStatus> {
-        let id = tenant_id.to_owned();
-        let outcome = self
-            .run(Operation::GetStatus, move |exports, store| {
-                exports.call_get_status(store, &id)
-            })
-            .await?;
+        let site = self.site(Operation::GetStatus, tenant_id);
+        let outcome = self.run(GetStatusCall(tenant_id.to_owned())).await?;
         let now = Utc::now();
-        outcome
-            .map(|status| compute_status_from_wit(status, now))
-            .map_err(|err| {
-                self.site(Operation::GetStatus, tenant_id)
-                    .provider_error(err)
-            })
+        match outcome {
+            Ok(status) => site
+                .check_status(&status)
+                .map(|()| compute_status_from_wit(status, now)),
+            Err(err) => Err(site.provider_error(err)),
+        }
     }
 
     async fn validate(&self, spec: &TenantComputeSpec) -> Result<()> {
-        let wit_spec = spec_to_wit(spec)?;
-        self.run(Operation::Validate, move |exports, store| {
-            exports.call_validate(store, &wit_spec)
-        })
-        .await?
-        .map_err(|err| {
-            self.site(Operation::Validate, &spec.tenant_id)
-                .provider_error(err)
-        })
+        let site = self.site(Operation::Validate, &spec.tenant_id);
+        self.run(ValidateCall(spec_to_wit(spec)?))
+            .await?
+            .map_err(|err| site.provider_error(err))
     }
 }

@@ -41,6 +41,18 @@ impl StateStore for MemoryStateStore {
             .unwrap_or_default())
     }
 
+    fn usage(&self, provider: &str) -> Result<u64, StateError> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(entries
+            .get(provider)
+            .map(|keys| {
+                keys.iter()
+                    .map(|(key, value)| (key.len() + value.len()) as u64)
+                    .sum()
+            })
+            .unwrap_or(0))
+    }
+
     fn commit(&self, provider: &str, writes: &[StateWrite]) -> Result<(), StateError> {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let keys = entries.entry(provider.to_owned()).or_default();
@@ -82,7 +94,10 @@ mod tests {
                 ],
             )
             .unwrap();
+        assert_eq!(store.usage("p").unwrap(), 8 + 1 + 8 + 1 + 5 + 1);
         store.commit("p", &[("tenant/a".into(), None)]).unwrap();
+        assert_eq!(store.usage("p").unwrap(), 8 + 1 + 5 + 1);
+        assert_eq!(store.usage("nobody").unwrap(), 0);
         assert_eq!(store.list_keys("p", "tenant/").unwrap(), ["tenant/b"]);
         assert_eq!(store.list_keys("p", "").unwrap(), ["other", "tenant/b"]);
     }

@@ -23,6 +23,9 @@ pub trait StateStore: Send + Sync {
     /// `provider`'s keys starting with `prefix`, sorted.
     fn list_keys(&self, provider: &str, prefix: &str) -> Result<Vec<String>, StateError>;
 
+    /// Bytes (keys plus values) `provider` keeps, for its quota.
+    fn usage(&self, provider: &str) -> Result<u64, StateError>;
+
     /// Apply `writes` for `provider` atomically: all of them or none.
     fn commit(&self, provider: &str, writes: &[StateWrite]) -> Result<(), StateError>;
 }

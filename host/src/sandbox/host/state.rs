@@ -1,6 +1,7 @@
 //! `landlord:compute/state`: key/value bytes scoped to the provider, read
-//! through and written into the call's transaction; sizes are capped by the
-//! provider's limits.
+//! through and written into the call's transaction. Key and value sizes are
+//! capped (returned as errors the guest can handle); going past the total
+//! quota stops the call.
 
 use wasmtime::component::{HasSelf, Linker};
 
@@ -14,6 +15,23 @@ impl CallContext {
             return Err(StateError::KeyTooLarge(saturate(max)));
         }
         Ok(())
+    }
+
+    /// Buffer a write; `Err` (a trap) when it would exceed the quota.
+    fn write(
+        &mut self,
+        key: String,
+        value: Option<Vec<u8>>,
+    ) -> wasmtime::Result<Result<(), StateError>> {
+        if let Err(err) = self.check_key(&key) {
+            return Ok(Err(err));
+        }
+        let quota = self.limits.state_total_bytes;
+        match self.state.write(key, value, quota) {
+            Ok(Ok(())) => Ok(Ok(())),
+            Ok(Err(exceeded)) => Err(exceeded.into()),
+            Err(err) => Ok(Err(unavailable(err))),
+        }
     }
 }
 
@@ -31,20 +49,17 @@ impl state::Host for CallContext {
         self.state.get(&key).map_err(unavailable)
     }
 
-    fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), StateError> {
-        self.check_key(&key)?;
+    fn set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), StateError>> {
         let max = self.limits.state_value_bytes;
         if value.len() > max {
-            return Err(StateError::ValueTooLarge(saturate(max)));
+            return Ok(Err(StateError::ValueTooLarge(saturate(max))));
         }
-        self.state.set(key, value);
-        Ok(())
+        self.write(key, Some(value))
     }
 
     fn delete(&mut self, key: String) -> Result<(), StateError> {
-        self.check_key(&key)?;
-        self.state.delete(key);
-        Ok(())
+        // Deleting only ever frees room, so it never trips the quota.
+        self.write(key, None).unwrap_or(Ok(()))
     }
 
     fn list_keys(&mut self, prefix: String) -> Result<Vec<String>, StateError> {
