@@ -10,20 +10,27 @@ use tracing::Instrument;
 use super::error::{FieldViolation, Operation, Result};
 use super::provider::Provider;
 use super::registry::Registry;
+use super::tenant_locks::TenantLocks;
 use super::types::{ComputeStatus, ProvisionResult, TenantComputeSpec, UpdateResult};
 use super::validation::{reject_if_any, spec_violations, validate_tenant_id};
 
 /// Routes tenant operations to registered providers. A provider never sees a
-/// spec that failed validation.
+/// spec that failed validation, and operations on one tenant run one at a
+/// time (operations on different tenants run concurrently). Clones share the
+/// registry and the tenant locks.
 #[derive(Clone)]
 pub struct Manager {
     registry: Arc<Registry>,
+    tenant_locks: Arc<TenantLocks>,
 }
 
 impl Manager {
     /// A manager over `registry`.
     pub fn new(registry: Arc<Registry>) -> Self {
-        Self { registry }
+        Self {
+            registry,
+            tenant_locks: Arc::default(),
+        }
     }
 
     /// The registry this manager routes through.
@@ -117,8 +124,9 @@ impl Manager {
         self.registry.list()
     }
 
-    /// Look up the provider and run `op` on it inside a span carrying the
-    /// provider, tenant and operation; log the outcome and duration.
+    /// Look up the provider and run `op` on it, holding the tenant's lock,
+    /// inside a span carrying the provider, tenant and operation; log the
+    /// outcome and duration.
     async fn call<'a, T, F, Fut>(
         &self,
         operation: Operation,
@@ -138,8 +146,9 @@ impl Manager {
         );
         async move {
             let provider = self.registry.get(provider_name).inspect_err(|err| {
-                tracing::warn!(error = %err, "provider lookup failed");
+                tracing::info!(error.kind = ?err.kind(), error = %err, "{operation} refused");
             })?;
+            let _tenant = self.tenant_locks.lock(tenant_id).await;
             tracing::info!("{operation} started");
             let started = Instant::now();
             let outcome = op(provider).await;
@@ -172,6 +181,7 @@ impl Manager {
 mod tests {
     use std::io;
     use std::sync::Once;
+    use std::time::Duration;
 
     use super::*;
     use crate::compute::error::{ComputeError, ErrorKind, Operation};
@@ -421,5 +431,40 @@ mod tests {
                 .any(|l| l.contains("registered compute provider") && l.contains("provider=beta")),
             "{logs}"
         );
+    }
+
+    async fn max_concurrency(tenants: &[&str]) -> usize {
+        let registry = Arc::new(Registry::new());
+        let slow = Arc::new(StubProvider::new("alpha").with_delay(Duration::from_millis(20)));
+        registry.register(slow.clone()).unwrap();
+        let manager = Manager::new(registry);
+        let tasks: Vec<_> = tenants
+            .iter()
+            .map(|tenant| {
+                let manager = manager.clone();
+                let tenant = tenant.to_string();
+                tokio::spawn(async move {
+                    let mut spec = spec_for("alpha");
+                    spec.tenant_id = tenant;
+                    manager.provision_tenant(&spec).await.unwrap();
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(slow.calls().len(), tenants.len());
+        slow.max_in_flight()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn operations_on_one_tenant_never_overlap() {
+        assert_eq!(max_concurrency(&["acme"; 8]).await, 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn operations_on_different_tenants_run_concurrently() {
+        let tenants = ["t-0", "t-1", "t-2", "t-3", "t-4", "t-5", "t-6", "t-7"];
+        assert!(max_concurrency(&tenants).await > 1);
     }
 }

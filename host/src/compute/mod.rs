@@ -5,6 +5,7 @@ pub mod error;
 pub mod manager;
 pub mod provider;
 pub mod registry;
+mod tenant_locks;
 #[cfg(test)]
 pub(crate) mod test_double;
 pub mod types;
