@@ -1,6 +1,7 @@
 //! End-to-end tests: real provider components, built from source by the
 //! host's build script, driven through the `Manager`.
 
+mod hostile;
 mod mock_failures;
 mod mock_lifecycle;
 mod sandbox;

@@ -1,5 +1,5 @@
-//! Shared fixtures for the cross-cutting tests: specs, and managers wired to
-//! the real provider components.
+//! Shared fixtures for the cross-cutting tests: specs, managers wired to the
+//! real provider components, and the hostile guests' components.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -74,4 +74,11 @@ pub fn mock_manager(config: &[(&str, &str)]) -> (Manager, Arc<MemoryStateStore>)
         .register(Arc::new(load_mock(config, Arc::clone(&state))))
         .expect("the mock registers");
     (Manager::new(registry), state)
+}
+
+/// The hostile guests of `tests/hostile`, built from source by this crate's
+/// build script: one constant per guest, [`hostile::ALL`], and
+/// `foreach_hostile!`.
+pub mod hostile {
+    include!(concat!(env!("OUT_DIR"), "/hostile.rs"));
 }

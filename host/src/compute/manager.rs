@@ -318,7 +318,7 @@ mod tests {
             ComputeError::Timeout {
                 provider: provider(),
                 operation: Operation::Provision,
-                limit: std::time::Duration::from_secs(1),
+                limit: Duration::from_secs(1),
             },
         ];
         for expected in errors {

@@ -24,11 +24,8 @@ pub(crate) struct CallSite<'a> {
 
 impl CallSite<'_> {
     /// The host error for a provider-error the guest returned.
-    /// An oversized error is itself refused as an invalid result.
+    /// The host error for a provider-error (already size-checked).
     pub(crate) fn provider_error(&self, err: wit::ProviderError) -> ComputeError {
-        if let Err(invalid) = self.check_error(&err) {
-            return invalid;
-        }
         let provider = self.provider.to_owned();
         let tenant_id = self.tenant_id.to_owned();
         match err {

@@ -52,10 +52,13 @@ struct Inner {
 /// What a guest call returned when it did not trap.
 type GuestOutcome<T> = std::result::Result<T, wit::ProviderError>;
 
-/// One export call: its operation, and how to make it.
+/// One export call: its operation, the tenant it is about, how to make it,
+/// and how to check what it returned before its state writes are kept.
 trait GuestCall: Send + 'static {
     type Output: Send + 'static;
     const OPERATION: Operation;
+    fn tenant_id(&self) -> &str;
+    fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()>;
     fn invoke(
         self,
         exports: &ProviderExports,
@@ -73,6 +76,13 @@ struct ValidateCall(wit::TenantComputeSpec);
 impl GuestCall for NameCall {
     type Output = String;
     const OPERATION: Operation = Operation::Name;
+    fn tenant_id(&self) -> &str {
+        ""
+    }
+    fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()> {
+        let _ = (site, output);
+        Ok(())
+    }
     async fn invoke(
         self,
         exports: &ProviderExports,
@@ -85,6 +95,12 @@ impl GuestCall for NameCall {
 impl GuestCall for ProvisionCall {
     type Output = GuestOutcome<wit::ProvisionResult>;
     const OPERATION: Operation = Operation::Provision;
+    fn tenant_id(&self) -> &str {
+        &self.0.tenant_id
+    }
+    fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()> {
+        checked(site, output, CallSite::check_provision)
+    }
     async fn invoke(
         self,
         exports: &ProviderExports,
@@ -97,6 +113,12 @@ impl GuestCall for ProvisionCall {
 impl GuestCall for UpdateCall {
     type Output = GuestOutcome<wit::UpdateResult>;
     const OPERATION: Operation = Operation::Update;
+    fn tenant_id(&self) -> &str {
+        &self.0
+    }
+    fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()> {
+        checked(site, output, CallSite::check_update)
+    }
     async fn invoke(
         self,
         exports: &ProviderExports,
@@ -109,6 +131,12 @@ impl GuestCall for UpdateCall {
 impl GuestCall for DestroyCall {
     type Output = GuestOutcome<()>;
     const OPERATION: Operation = Operation::Destroy;
+    fn tenant_id(&self) -> &str {
+        &self.0
+    }
+    fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()> {
+        checked(site, output, |_, ()| Ok(()))
+    }
     async fn invoke(
         self,
         exports: &ProviderExports,
@@ -121,6 +149,12 @@ impl GuestCall for DestroyCall {
 impl GuestCall for GetStatusCall {
     type Output = GuestOutcome<wit::ComputeStatus>;
     const OPERATION: Operation = Operation::GetStatus;
+    fn tenant_id(&self) -> &str {
+        &self.0
+    }
+    fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()> {
+        checked(site, output, CallSite::check_status)
+    }
     async fn invoke(
         self,
         exports: &ProviderExports,
@@ -133,12 +167,31 @@ impl GuestCall for GetStatusCall {
 impl GuestCall for ValidateCall {
     type Output = GuestOutcome<()>;
     const OPERATION: Operation = Operation::Validate;
+    fn tenant_id(&self) -> &str {
+        &self.0.tenant_id
+    }
+    fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()> {
+        checked(site, output, |_, ()| Ok(()))
+    }
     async fn invoke(
         self,
         exports: &ProviderExports,
         store: &mut Store<CallContext>,
     ) -> wasmtime::Result<Self::Output> {
         exports.call_validate(store, &self.0).await
+    }
+}
+
+/// Check a guest's answer: its result with `check_ok`, its provider-error
+/// for size.
+fn checked<'a, T>(
+    site: &CallSite<'a>,
+    output: &GuestOutcome<T>,
+    check_ok: impl FnOnce(&CallSite<'a>, &T) -> Result<()>,
+) -> Result<()> {
+    match output {
+        Ok(value) => check_ok(site, value),
+        Err(err) => site.check_error(err),
     }
 }
 
@@ -277,6 +330,7 @@ impl Inner {
             }
         }
 
+        let tenant_id = call.tenant_id().to_owned();
         let timeout = self.limits.timeout;
         let guest = async {
             let bindings = self.pre.instantiate_async(&mut store).await?;
@@ -289,6 +343,17 @@ impl Inner {
         self.log_output(&context, operation);
         match outcome {
             Ok(Ok(Ok(value))) => {
+                // A guest that went past its output cap, or whose answer the
+                // host refuses, failed: its state writes are dropped.
+                if let Some(overflow) = self.output_overflow(&context, operation) {
+                    return Err(overflow);
+                }
+                let site = CallSite {
+                    provider: &self.name,
+                    operation,
+                    tenant_id: &tenant_id,
+                };
+                C::check(&site, &value)?;
                 context.state.commit().map_err(|err| ComputeError::State {
                     provider: self.name.to_string(),
                     operation,
@@ -360,16 +425,8 @@ impl Inner {
                 ),
             );
         }
-        for (stream, pipe) in [("stdout", &context.stdout), ("stderr", &context.stderr)] {
-            if pipe.contents().len() >= self.limits.output_bytes {
-                return limit(
-                    LimitKind::Output,
-                    format!(
-                        "it wrote more than {} bytes to {stream}",
-                        self.limits.output_bytes
-                    ),
-                );
-            }
+        if let Some(overflow) = self.output_overflow(context, operation) {
+            return overflow;
         }
         let mut message = match trap {
             Some(trap) => trap.to_string(),
@@ -385,6 +442,21 @@ impl Inner {
             operation,
             message,
         }
+    }
+
+    /// The error for a guest that filled its stdout or stderr cap (writes
+    /// past it fail inside the guest), if it did.
+    fn output_overflow(&self, context: &CallContext, operation: Operation) -> Option<ComputeError> {
+        let cap = self.limits.output_bytes;
+        [("stdout", &context.stdout), ("stderr", &context.stderr)]
+            .into_iter()
+            .find(|(_, pipe)| pipe.contents().len() >= cap)
+            .map(|(stream, _)| ComputeError::ResourceLimit {
+                provider: self.name.to_string(),
+                operation,
+                limit: LimitKind::Output,
+                message: format!("it wrote more than {cap} bytes to {stream}"),
+            })
     }
 
     /// Forward what the guest printed to tracing.
@@ -433,9 +505,7 @@ impl Provider for WasmProvider {
         let outcome = self.run(ProvisionCall(spec_to_wit(spec)?)).await?;
         let now = Utc::now();
         match outcome {
-            Ok(result) => site
-                .check_provision(&result)
-                .map(|()| provision_result_from_wit(result, now)),
+            Ok(result) => Ok(provision_result_from_wit(result, now)),
             Err(err) => Err(site.provider_error(err)),
         }
     }
@@ -447,9 +517,7 @@ impl Provider for WasmProvider {
             .await?;
         let now = Utc::now();
         match outcome {
-            Ok(result) => site
-                .check_update(&result)
-                .map(|()| update_result_from_wit(result, now)),
+            Ok(result) => Ok(update_result_from_wit(result, now)),
             Err(err) => Err(site.provider_error(err)),
         }
     }
@@ -466,9 +534,7 @@ impl Provider for WasmProvider {
         let outcome = self.run(GetStatusCall(tenant_id.to_owned())).await?;
         let now = Utc::now();
         match outcome {
-            Ok(status) => site
-                .check_status(&status)
-                .map(|()| compute_status_from_wit(status, now)),
+            Ok(status) => Ok(compute_status_from_wit(status, now)),
             Err(err) => Err(site.provider_error(err)),
         }
     }

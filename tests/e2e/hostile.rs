@@ -1,0 +1,402 @@
+//! The hostile-provider suite: one guest per attack (`tests/hostile/<name>`,
+//! README "Expectations" line each). For each: the error kind, that the
+//! host goes on, that a well-behaved call right after succeeds, and that
+//! state is unchanged. A guest without a test here fails to compile
+//! (`foreach_hostile!(assert_test_exists)` at the bottom).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use landlord::compute::{
+    ComputeError, ErrorKind, Manager, Provider, Registry, TenantComputeSpec, UpdateStatus,
+};
+use landlord::sandbox::{Grants, Limits, ProviderSettings, Runtime, RuntimeOptions, WasmProvider};
+use landlord::state::{MemoryStateStore, StateStore};
+use landlord_tests::{foreach_hostile, hostile, sample_spec};
+
+/// One hostile provider, registered, over a store holding a baseline key.
+struct Arena {
+    manager: Manager,
+    state: Arc<MemoryStateStore>,
+    name: String,
+}
+
+fn arena_with(runtime: &Runtime, guest: &[u8], settings: ProviderSettings) -> Arena {
+    let state = Arc::new(MemoryStateStore::new());
+    let provider = WasmProvider::load(runtime, "hostile guest", guest, settings, state.clone())
+        .expect("the hostile guest loads");
+    let name = provider.name().to_owned();
+    state
+        .commit(&name, &[("baseline".into(), Some(b"v1".to_vec()))])
+        .unwrap();
+    let registry = Arc::new(Registry::new());
+    registry.register(Arc::new(provider)).unwrap();
+    Arena {
+        manager: Manager::new(registry),
+        state,
+        name,
+    }
+}
+
+fn arena(guest: &[u8], limits: Limits) -> Arena {
+    let settings = ProviderSettings {
+        limits,
+        ..ProviderSettings::default()
+    };
+    arena_with(&Runtime::new().unwrap(), guest, settings)
+}
+
+fn spec(arena: &Arena) -> TenantComputeSpec {
+    let mut spec = sample_spec("acme");
+    spec.provider_type = arena.name.clone();
+    spec
+}
+
+fn snapshot(state: &MemoryStateStore, provider: &str) -> Vec<(String, Vec<u8>)> {
+    state
+        .list_keys(provider, "")
+        .unwrap()
+        .into_iter()
+        .map(|key| {
+            let value = state.get(provider, &key).unwrap().unwrap();
+            (key, value)
+        })
+        .collect()
+}
+
+/// Launch the attack (`provision`) and check it was contained as `kind`.
+async fn contained(arena: &Arena, kind: ErrorKind) -> ComputeError {
+    let before = snapshot(&arena.state, &arena.name);
+    let spec = spec(arena);
+    let started = Instant::now();
+    let err = arena
+        .manager
+        .provision_tenant(&spec)
+        .await
+        .expect_err("the attack must not succeed");
+    let elapsed = started.elapsed();
+    assert_eq!(err.kind(), kind, "{err}");
+    assert!(
+        elapsed < Duration::from_secs(10),
+        "took {elapsed:?} to contain"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains(&arena.name),
+        "error must name the provider: {text}"
+    );
+    assert!(
+        text.contains("provision"),
+        "error must name the operation: {text}"
+    );
+    assert_eq!(
+        snapshot(&arena.state, &arena.name),
+        before,
+        "state must be unchanged"
+    );
+
+    // The host goes on: a well-behaved call right after succeeds, and its
+    // state write is kept.
+    let updated = arena.manager.update_tenant("acme", &spec).await.unwrap();
+    assert_eq!(updated.status, UpdateStatus::Success);
+    assert_eq!(
+        arena
+            .state
+            .get(&arena.name, "tenant/acme")
+            .unwrap()
+            .as_deref(),
+        Some(&b"updated"[..])
+    );
+    err
+}
+
+fn short_deadline() -> Limits {
+    Limits {
+        timeout: Duration::from_millis(300),
+        ..Limits::default()
+    }
+}
+
+#[tokio::test]
+async fn infinite_loop() {
+    let arena = arena(hostile::INFINITE_LOOP, short_deadline());
+    contained(&arena, ErrorKind::Timeout).await;
+}
+
+#[tokio::test]
+async fn infinite_loop_with_a_fuel_budget() {
+    let runtime = Runtime::with_options(RuntimeOptions { fuel: true }).unwrap();
+    let settings = ProviderSettings {
+        limits: Limits {
+            fuel: Some(50_000_000),
+            ..Limits::default()
+        },
+        ..ProviderSettings::default()
+    };
+    let arena = arena_with(&runtime, hostile::INFINITE_LOOP, settings);
+    let err = contained(&arena, ErrorKind::FuelExhausted).await;
+    assert!(err.to_string().contains("50000000 fuel"), "{err}");
+}
+
+#[test]
+fn a_fuel_budget_needs_a_metering_runtime() {
+    let settings = ProviderSettings {
+        limits: Limits {
+            fuel: Some(1),
+            ..Limits::default()
+        },
+        ..ProviderSettings::default()
+    };
+    let err = WasmProvider::load(
+        &Runtime::new().unwrap(),
+        "infinite_loop.wasm",
+        hostile::INFINITE_LOOP,
+        settings,
+        Arc::new(MemoryStateStore::new()),
+    )
+    .err()
+    .unwrap();
+    assert_eq!(err.kind(), ErrorKind::Load);
+    assert!(
+        err.to_string().contains("RuntimeOptions { fuel: true"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn memory_growth() {
+    let limits = Limits {
+        memory_bytes: 16 << 20,
+        ..Limits::default()
+    };
+    let err = contained(
+        &arena(hostile::MEMORY_GROWTH, limits),
+        ErrorKind::MemoryLimit,
+    )
+    .await;
+    assert!(err.to_string().contains("the limit is 16777216"), "{err}");
+}
+
+#[tokio::test]
+async fn deep_recursion() {
+    contained(
+        &arena(hostile::DEEP_RECURSION, Limits::default()),
+        ErrorKind::StackOverflow,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn panic() {
+    let err = contained(&arena(hostile::PANIC, Limits::default()), ErrorKind::Trap).await;
+    assert!(
+        err.to_string()
+            .contains("hostile guest panicked on purpose"),
+        "the guest's panic message must reach the caller: {err}"
+    );
+}
+
+/// A denied attack returns normally with the guest's own report; nothing
+/// may have leaked into it.
+async fn denied(guest: &[u8], settings: ProviderSettings) -> String {
+    let arena = arena_with(&Runtime::new().unwrap(), guest, settings);
+    let err = contained(&arena, ErrorKind::ProvisionFailed).await;
+    let text = err.to_string();
+    assert!(text.contains("denied"), "{text}");
+    assert!(!text.contains("LEAKED"), "{text}");
+    text
+}
+
+#[tokio::test]
+async fn read_file() {
+    denied(hostile::READ_FILE, ProviderSettings::default()).await;
+}
+
+#[tokio::test]
+async fn read_env() {
+    // The test process has an environment; the guest must see none of it.
+    assert!(std::env::var_os("PATH").is_some());
+    denied(hostile::READ_ENV, ProviderSettings::default()).await;
+}
+
+#[tokio::test]
+async fn open_socket() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let target = listener.local_addr().unwrap().to_string();
+    let settings = ProviderSettings {
+        config: [("target".to_owned(), target)].into(),
+        ..ProviderSettings::default()
+    };
+    denied(hostile::OPEN_SOCKET, settings).await;
+    let accepted = listener.accept();
+    assert!(
+        matches!(&accepted, Err(err) if err.kind() == std::io::ErrorKind::WouldBlock),
+        "the guest reached the listener: {accepted:?}"
+    );
+}
+
+#[tokio::test]
+async fn stdout_flood() {
+    let err = contained(
+        &arena(hostile::STDOUT_FLOOD, Limits::default()),
+        ErrorKind::OutputLimit,
+    )
+    .await;
+    assert!(
+        err.to_string().contains("more than 65536 bytes to stdout"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn huge_string() {
+    let err = contained(
+        &arena(hostile::HUGE_STRING, Limits::default()),
+        ErrorKind::InvalidResult,
+    )
+    .await;
+    assert!(
+        err.to_string().contains("message is 8388608 bytes long"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_tenant() {
+    let err = contained(
+        &arena(hostile::WRONG_TENANT, Limits::default()),
+        ErrorKind::InvalidResult,
+    )
+    .await;
+    let text = err.to_string();
+    assert!(
+        text.contains("tenant 'someone-else', but tenant 'acme' was asked for"),
+        "{text}"
+    );
+    assert!(text.contains("provider_type is 'mock'"), "{text}");
+}
+
+#[tokio::test]
+async fn sleep() {
+    let started = Instant::now();
+    contained(&arena(hostile::SLEEP, short_deadline()), ErrorKind::Timeout).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "an hour's sleep must end at the deadline"
+    );
+}
+
+#[tokio::test]
+async fn state_flood() {
+    let limits = Limits {
+        state_total_bytes: 1 << 20,
+        ..Limits::default()
+    };
+    let err = contained(&arena(hostile::STATE_FLOOD, limits), ErrorKind::StateQuota).await;
+    assert!(err.to_string().contains("its quota is 1048576"), "{err}");
+}
+
+fn load_error(guest: &[u8], grants: Grants) -> String {
+    let settings = ProviderSettings {
+        grants,
+        ..ProviderSettings::default()
+    };
+    let err = WasmProvider::load(
+        &Runtime::new().unwrap(),
+        "guest.wasm",
+        guest,
+        settings,
+        Arc::new(MemoryStateStore::new()),
+    )
+    .err()
+    .expect("the component must be refused at load");
+    assert_eq!(err.kind(), ErrorKind::Load);
+    err.to_string()
+}
+
+#[test]
+fn ungranted_import() {
+    let text = load_error(hostile::UNGRANTED_IMPORT, Grants::all());
+    assert!(
+        text.contains("it imports evil:exfil/net@1.0.0, which this host does not provide"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("\n  - ").count(),
+        1,
+        "only the extra import is wrong: {text}"
+    );
+
+    // The same check refuses a provider that uses an interface it was not granted.
+    let text = load_error(
+        landlord::embedded::MOCK_COMPONENT,
+        Grants {
+            state: false,
+            ..Grants::all()
+        },
+    );
+    assert!(
+        text.contains("it imports landlord:compute/state@0.1.0, which this provider is not granted (granted: log, config)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn wrong_version() {
+    let text = load_error(hostile::WRONG_VERSION, Grants::all());
+    assert!(
+        text.contains("it exports landlord:compute/provider@0.2.0, but this host speaks landlord:compute/provider@0.1.x"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn every_attack_in_turn_on_one_runtime_leaves_it_serving() {
+    // The attacks share one engine; after all of them the mock still works.
+    let runtime = Runtime::new().unwrap();
+    for (name, guest) in hostile::ALL {
+        let settings = ProviderSettings {
+            limits: Limits {
+                memory_bytes: 16 << 20,
+                state_total_bytes: 1 << 20,
+                ..short_deadline()
+            },
+            ..ProviderSettings::default()
+        };
+        let Ok(provider) = WasmProvider::load(
+            &runtime,
+            name,
+            guest,
+            settings,
+            Arc::new(MemoryStateStore::new()),
+        ) else {
+            continue; // refused at load: nothing ran
+        };
+        let mut spec = sample_spec("acme");
+        spec.provider_type = provider.name().to_owned();
+        assert!(
+            provider.provision(&spec).await.is_err(),
+            "{name} was not contained"
+        );
+    }
+    let mock = landlord_tests::load_mock(&[], Arc::new(MemoryStateStore::new()));
+    let runtime_mock = WasmProvider::load(
+        &runtime,
+        "embedded mock",
+        landlord::embedded::MOCK_COMPONENT,
+        ProviderSettings::default(),
+        Arc::new(MemoryStateStore::new()),
+    )
+    .unwrap();
+    for provider in [mock, runtime_mock] {
+        provider.provision(&sample_spec("acme")).await.unwrap();
+    }
+}
+
+macro_rules! assert_test_exists {
+    ($name:ident) => {
+        const _: fn() = $name;
+    };
+}
+foreach_hostile!(assert_test_exists);
