@@ -20,7 +20,11 @@ mod bindings {
         additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
     });
 
+    // Exported only in the component: a native build of this crate (as
+    // `cargo build --workspace` makes) cannot link the export names.
+    #[cfg(target_arch = "wasm32")]
     use super::MockProvider;
+    #[cfg(target_arch = "wasm32")]
     export!(MockProvider);
 }
 
@@ -48,6 +52,7 @@ struct TenantRecord {
 }
 
 /// The provider; its methods are the six exports.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 struct MockProvider;
 
 impl Guest for MockProvider {

@@ -1,4 +1,5 @@
 //! Recurses without end in `provision`.
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 #[allow(unconditional_recursion)] // the attack
 fn dive(depth: u64) -> u64 {
     // black_box keeps the recursion from being turned into a loop.

@@ -15,10 +15,14 @@ mod bindings {
         ",
     });
 
+    #[cfg(target_arch = "wasm32")]
     use super::FromTheFuture;
+    // Exported only in the component: a native build cannot link the names.
+    #[cfg(target_arch = "wasm32")]
     export!(FromTheFuture);
 }
 
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 struct FromTheFuture;
 
 impl bindings::exports::landlord::compute::provider::Guest for FromTheFuture {
