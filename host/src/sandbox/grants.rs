@@ -111,7 +111,7 @@ pub(crate) fn check_world<'a>(
     if problems.is_empty() {
         return Ok(());
     }
-    let mut text = String::new();
+    let mut text = String::from("it does not fit this host:");
     for problem in problems {
         let _ = write!(text, "\n  - {problem}");
     }
