@@ -380,18 +380,8 @@ async fn every_attack_in_turn_on_one_runtime_leaves_it_serving() {
             "{name} was not contained"
         );
     }
-    let mock = landlord_tests::load_mock(&[], Arc::new(MemoryStateStore::new()));
-    let runtime_mock = WasmProvider::load(
-        &runtime,
-        "embedded mock",
-        landlord::embedded::MOCK_COMPONENT,
-        ProviderSettings::default(),
-        Arc::new(MemoryStateStore::new()),
-    )
-    .unwrap();
-    for provider in [mock, runtime_mock] {
-        provider.provision(&sample_spec("acme")).await.unwrap();
-    }
+    let mock = landlord_tests::load_mock_on(&runtime, &[], Arc::new(MemoryStateStore::new()));
+    mock.provision(&sample_spec("acme")).await.unwrap();
 }
 
 macro_rules! assert_test_exists {

@@ -47,7 +47,20 @@ pub fn sample_spec(tenant_id: &str) -> TenantComputeSpec {
 /// The embedded mock component, loaded into a fresh runtime with `config`
 /// granted, over `state`.
 pub fn load_mock(config: &[(&str, &str)], state: Arc<MemoryStateStore>) -> WasmProvider {
-    let runtime = Runtime::new().expect("the wasmtime engine starts");
+    load_mock_on(
+        &Runtime::new().expect("the wasmtime engine starts"),
+        config,
+        state,
+    )
+}
+
+/// The embedded mock component, loaded into `runtime` with `config`
+/// granted, over `state`.
+pub fn load_mock_on(
+    runtime: &Runtime,
+    config: &[(&str, &str)],
+    state: Arc<MemoryStateStore>,
+) -> WasmProvider {
     let settings = ProviderSettings {
         config: config
             .iter()
@@ -56,7 +69,7 @@ pub fn load_mock(config: &[(&str, &str)], state: Arc<MemoryStateStore>) -> WasmP
         ..ProviderSettings::default()
     };
     WasmProvider::load(
-        &runtime,
+        runtime,
         "embedded mock",
         landlord::embedded::MOCK_COMPONENT,
         settings,
