@@ -11,7 +11,7 @@ use landlord::compute::{
     ComputeError, ErrorKind, Manager, Provider, Registry, TenantComputeSpec, UpdateStatus,
 };
 use landlord::sandbox::{Grants, Limits, ProviderSettings, Runtime, RuntimeOptions, WasmProvider};
-use landlord::state::{MemoryStateStore, StateStore};
+use landlord::state::{CallOutcome, MemoryStateStore, StateStore};
 use landlord_tests::{foreach_hostile, hostile, sample_spec};
 
 /// One hostile provider, registered, over a store holding a baseline key.
@@ -26,9 +26,7 @@ fn arena_with(runtime: &Runtime, guest: &[u8], settings: ProviderSettings) -> Ar
     let provider = WasmProvider::load(runtime, "hostile guest", guest, settings, state.clone())
         .expect("the hostile guest loads");
     let name = provider.name().to_owned();
-    state
-        .commit(&name, &[("baseline".into(), Some(b"v1".to_vec()))])
-        .unwrap();
+    state.apply(&name, &[("baseline".into(), Some(b"v1".to_vec()))]);
     let registry = Arc::new(Registry::new());
     registry.register(Arc::new(provider)).unwrap();
     Arena {
@@ -93,6 +91,12 @@ async fn contained(arena: &Arena, kind: ErrorKind) -> ComputeError {
         snapshot(&arena.state, &arena.name),
         before,
         "state must be unchanged"
+    );
+    // The contained call is journaled with its kind.
+    let journal = arena.state.journal(Some("acme")).unwrap();
+    assert!(
+        matches!(journal.last(), Some(record) if matches!(&record.outcome, CallOutcome::Failed { kind: k, .. } if *k == kind)),
+        "{journal:?}"
     );
 
     // The host goes on: a well-behaved call right after succeeds, and its

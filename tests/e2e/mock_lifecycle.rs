@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use landlord::compute::{ComputeState, ErrorKind, HealthStatus, ProvisionStatus, UpdateStatus};
-use landlord::state::StateStore;
+use landlord::state::{CallOutcome, StateStore};
 use landlord_tests::{mock_manager, sample_spec};
 
 #[tokio::test]
@@ -110,6 +110,42 @@ async fn provision_status_update_destroy_round_trip() {
 
     // destroy is idempotent
     manager.destroy_tenant("acme", "mock").await.unwrap();
+
+    // Every provider call is in the journal, in order, with its outcome.
+    let journal = state.journal(Some("acme")).unwrap();
+    let entries: Vec<_> = journal
+        .iter()
+        .map(|record| {
+            let outcome = match &record.outcome {
+                CallOutcome::Ok => "ok".to_owned(),
+                CallOutcome::Failed { kind, .. } => format!("{kind:?}"),
+            };
+            (record.operation.as_str(), outcome)
+        })
+        .collect();
+    let expected = [
+        ("provision", "ok"),
+        ("provision", "ok"),
+        ("get-status", "ok"),
+        ("update", "ok"),
+        ("update", "ok"),
+        ("get-status", "ok"),
+        ("update", "ok"),
+        ("destroy", "ok"),
+        ("get-status", "TenantNotFound"),
+        ("destroy", "ok"),
+    ];
+    let expected: Vec<_> = expected
+        .iter()
+        .map(|(operation, outcome)| (*operation, outcome.to_string()))
+        .collect();
+    assert_eq!(entries, expected);
+    assert!(
+        journal
+            .iter()
+            .all(|record| record.provider == "mock" && record.duration_ms >= 0.0)
+    );
+    assert!(journal.windows(2).all(|pair| pair[0].at <= pair[1].at));
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::limits::{GuestLimiter, Limits};
 use crate::compute::Operation;
-use crate::state::{StateError, StateStore, StateWrite};
+use crate::state::{CallRecord, StateError, StateStore, StateWrite};
 
 /// Everything a provider's host imports can reach during one call.
 pub(crate) struct CallContext {
@@ -164,30 +164,26 @@ impl StateTransaction {
         Ok(keys.into_iter().collect())
     }
 
-    /// Write everything buffered, atomically.
-    pub(crate) fn commit(self) -> Result<(), StateError> {
-        if self.writes.is_empty() {
-            return Ok(());
-        }
+    /// Write everything buffered and journal the call, atomically.
+    pub(crate) fn commit(self, record: &CallRecord) -> Result<(), StateError> {
         let writes: Vec<StateWrite> = self.writes.into_iter().collect();
-        self.store.commit(&self.provider, &writes)
+        self.store.finish_call(&self.provider, &writes, record)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::MemoryStateStore;
+    use crate::state::memory::tests::record;
+    use crate::state::{CallOutcome, MemoryStateStore};
 
     #[test]
     fn a_transaction_reads_its_own_writes_and_publishes_only_on_commit() {
         let store = Arc::new(MemoryStateStore::new());
-        store
-            .commit(
-                "p",
-                &[("a".into(), Some(vec![1])), ("b".into(), Some(vec![2]))],
-            )
-            .unwrap();
+        store.apply(
+            "p",
+            &[("a".into(), Some(vec![1])), ("b".into(), Some(vec![2]))],
+        );
         let mut txn = StateTransaction::new("p".into(), store.clone());
         txn.write("c".into(), Some(vec![3]), u64::MAX)
             .unwrap()
@@ -201,8 +197,9 @@ mod tests {
             Some(vec![1]),
             "not yet committed"
         );
-        txn.commit().unwrap();
+        txn.commit(&record("acme", CallOutcome::Ok)).unwrap();
         assert_eq!(store.list_keys("p", "").unwrap(), ["b", "c"]);
+        assert_eq!(store.journal(Some("acme")).unwrap().len(), 1);
     }
 
     #[test]
@@ -219,9 +216,7 @@ mod tests {
     #[test]
     fn writes_count_against_the_quota_and_deletes_give_room_back() {
         let store = Arc::new(MemoryStateStore::new());
-        store
-            .commit("p", &[("a".into(), Some(vec![0; 9]))])
-            .unwrap(); // 10 bytes
+        store.apply("p", &[("a".into(), Some(vec![0; 9]))]); // 10 bytes
         let mut txn = StateTransaction::new("p".into(), store.clone());
         // 10 + 10 = 20 fits a quota of 20; one byte more does not.
         txn.write("b".into(), Some(vec![0; 9]), 20)
@@ -240,7 +235,7 @@ mod tests {
         txn.write("c".into(), Some(vec![0; 16]), 20)
             .unwrap()
             .unwrap(); // 3 + 17
-        txn.commit().unwrap();
+        txn.commit(&record("acme", CallOutcome::Ok)).unwrap();
         assert_eq!(store.usage("p").unwrap(), 20);
     }
 }

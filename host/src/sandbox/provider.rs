@@ -11,6 +11,7 @@ use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
 use async_trait::async_trait;
 use chrono::Utc;
@@ -30,7 +31,7 @@ use crate::compute::{
     ComputeError, ComputeStatus, LimitKind, Operation, Provider, ProvisionResult, Result,
     TenantComputeSpec, UpdateResult, check_provider_name,
 };
-use crate::state::StateStore;
+use crate::state::{CallOutcome, CallRecord, StateStore};
 
 /// A provider backed by a WebAssembly component. Cheap to clone; the
 /// component is compiled once, at load.
@@ -59,6 +60,7 @@ trait GuestCall: Send + 'static {
     const OPERATION: Operation;
     fn tenant_id(&self) -> &str;
     fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()>;
+    fn summarize(site: &CallSite<'_>, output: &Self::Output) -> CallOutcome;
     fn invoke(
         self,
         exports: &ProviderExports,
@@ -83,6 +85,10 @@ impl GuestCall for NameCall {
         let _ = (site, output);
         Ok(())
     }
+    fn summarize(site: &CallSite<'_>, output: &Self::Output) -> CallOutcome {
+        let _ = (site, output);
+        CallOutcome::Ok
+    }
     async fn invoke(
         self,
         exports: &ProviderExports,
@@ -100,6 +106,9 @@ impl GuestCall for ProvisionCall {
     }
     fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()> {
         checked(site, output, CallSite::check_provision)
+    }
+    fn summarize(site: &CallSite<'_>, output: &Self::Output) -> CallOutcome {
+        summarized(site, output)
     }
     async fn invoke(
         self,
@@ -119,6 +128,9 @@ impl GuestCall for UpdateCall {
     fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()> {
         checked(site, output, CallSite::check_update)
     }
+    fn summarize(site: &CallSite<'_>, output: &Self::Output) -> CallOutcome {
+        summarized(site, output)
+    }
     async fn invoke(
         self,
         exports: &ProviderExports,
@@ -136,6 +148,9 @@ impl GuestCall for DestroyCall {
     }
     fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()> {
         checked(site, output, |_, ()| Ok(()))
+    }
+    fn summarize(site: &CallSite<'_>, output: &Self::Output) -> CallOutcome {
+        summarized(site, output)
     }
     async fn invoke(
         self,
@@ -155,6 +170,9 @@ impl GuestCall for GetStatusCall {
     fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()> {
         checked(site, output, CallSite::check_status)
     }
+    fn summarize(site: &CallSite<'_>, output: &Self::Output) -> CallOutcome {
+        summarized(site, output)
+    }
     async fn invoke(
         self,
         exports: &ProviderExports,
@@ -172,6 +190,9 @@ impl GuestCall for ValidateCall {
     }
     fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()> {
         checked(site, output, |_, ()| Ok(()))
+    }
+    fn summarize(site: &CallSite<'_>, output: &Self::Output) -> CallOutcome {
+        summarized(site, output)
     }
     async fn invoke(
         self,
@@ -192,6 +213,20 @@ fn checked<'a, T>(
     match output {
         Ok(value) => check_ok(site, value),
         Err(err) => site.check_error(err),
+    }
+}
+
+/// The journal outcome of a guest's answer.
+fn summarized<T>(site: &CallSite<'_>, output: &GuestOutcome<T>) -> CallOutcome {
+    match output {
+        Ok(_) => CallOutcome::Ok,
+        Err(err) => {
+            let err = site.provider_error(err.clone());
+            CallOutcome::Failed {
+                kind: err.kind(),
+                message: err.to_string(),
+            }
+        }
     }
 }
 
@@ -306,9 +341,10 @@ impl WasmProvider {
 
 impl Inner {
     /// One call in a fresh store and instance, on this thread. State writes
-    /// are committed only if the guest returned (a result or a
-    /// provider-error); on a trap, timeout or limit the store, and with it
-    /// every write, is dropped.
+    /// are kept only if the guest returned (a result or a provider-error)
+    /// and the host accepted its answer; on a trap, timeout, limit or refused
+    /// result they are dropped with the store. Either way the call is
+    /// journaled, in the same store transaction as its writes.
     fn call<C: GuestCall>(&self, call: C) -> Result<C::Output> {
         let operation = C::OPERATION;
         let context = CallContext::new(
@@ -331,6 +367,8 @@ impl Inner {
         }
 
         let tenant_id = call.tenant_id().to_owned();
+        let started_at = Utc::now();
+        let started = Instant::now();
         let timeout = self.limits.timeout;
         let guest = async {
             let bindings = self.pre.instantiate_async(&mut store).await?;
@@ -341,39 +379,69 @@ impl Inner {
         let outcome = block_on_call_runtime(async { tokio::time::timeout(timeout, guest).await });
         let context = store.into_data();
         self.log_output(&context, operation);
-        match outcome {
+        let site = CallSite {
+            provider: &self.name,
+            operation,
+            tenant_id: &tenant_id,
+        };
+        // What the call produced, and the writes to keep with it (none when
+        // the call is contained: a trap, a limit, a refused result).
+        let (verdict, transaction) = match outcome {
             Ok(Ok(Ok(value))) => {
-                // A guest that went past its output cap, or whose answer the
-                // host refuses, failed: its state writes are dropped.
-                if let Some(overflow) = self.output_overflow(&context, operation) {
-                    return Err(overflow);
+                match self
+                    .output_overflow(&context, operation)
+                    .map_or_else(|| C::check(&site, &value), Err)
+                {
+                    Ok(()) => (Ok(value), Some(context.state)),
+                    Err(refused) => (Err(refused), None),
                 }
-                let site = CallSite {
-                    provider: &self.name,
-                    operation,
-                    tenant_id: &tenant_id,
-                };
-                C::check(&site, &value)?;
-                context.state.commit().map_err(|err| ComputeError::State {
+            }
+            Ok(Ok(Err(err))) => (Err(self.contain(err, &context, operation)), None),
+            // The deadline passed while the guest waited in a host import.
+            Ok(Err(_elapsed)) => (
+                Err(ComputeError::Timeout {
                     provider: self.name.to_string(),
                     operation,
-                    message: err.0,
-                })?;
-                Ok(value)
-            }
-            Ok(Ok(Err(err))) => Err(self.contain(err, &context, operation)),
-            // The deadline passed while the guest waited in a host import.
-            Ok(Err(_elapsed)) => Err(ComputeError::Timeout {
-                provider: self.name.to_string(),
-                operation,
-                limit: timeout,
-            }),
-            Err(err) => Err(ComputeError::Trap {
-                provider: self.name.to_string(),
-                operation,
-                message: format!("the host could not start a runtime for the call: {err}"),
-            }),
+                    limit: timeout,
+                }),
+                None,
+            ),
+            Err(err) => (
+                Err(ComputeError::Trap {
+                    provider: self.name.to_string(),
+                    operation,
+                    message: format!("the host could not start a runtime for the call: {err}"),
+                }),
+                None,
+            ),
+        };
+        if operation == Operation::Name {
+            return verdict;
         }
+        let record = CallRecord {
+            at: started_at,
+            provider: self.name.to_string(),
+            tenant_id: tenant_id.clone(),
+            operation,
+            outcome: match &verdict {
+                Ok(value) => C::summarize(&site, value),
+                Err(err) => CallOutcome::Failed {
+                    kind: err.kind(),
+                    message: err.to_string(),
+                },
+            },
+            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        };
+        let finished = match transaction {
+            Some(transaction) => transaction.commit(&record),
+            None => self.state.finish_call(&self.name, &[], &record),
+        };
+        finished.map_err(|err| ComputeError::State {
+            provider: self.name.to_string(),
+            operation,
+            message: err.0,
+        })?;
+        verdict
     }
 
     /// The typed error for a call that trapped or hit a limit.

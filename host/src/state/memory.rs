@@ -1,15 +1,22 @@
-//! An in-process [`StateStore`]: state lasts as long as the process.
+//! An in-process [`StateStore`]: state and journal last as long as the
+//! process.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
-use super::{StateError, StateStore, StateWrite};
+use super::{CallRecord, StateError, StateStore, StateWrite};
 
-/// Keeps every provider's state in memory, behind one lock.
+/// Keeps every provider's state and the journal in memory, behind one lock.
 #[derive(Debug, Default)]
 pub struct MemoryStateStore {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
     /// provider → key → value.
-    entries: Mutex<BTreeMap<String, BTreeMap<String, Vec<u8>>>>,
+    entries: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+    journal: Vec<CallRecord>,
 }
 
 impl MemoryStateStore {
@@ -17,20 +24,42 @@ impl MemoryStateStore {
     pub fn new() -> Self {
         Self::default()
     }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Set or delete keys for `provider` directly, outside any call (tests
+    /// and seeding).
+    pub fn apply(&self, provider: &str, writes: &[StateWrite]) {
+        apply(&mut self.lock(), provider, writes);
+    }
+}
+
+fn apply(inner: &mut Inner, provider: &str, writes: &[StateWrite]) {
+    let keys = inner.entries.entry(provider.to_owned()).or_default();
+    for (key, value) in writes {
+        match value {
+            Some(value) => keys.insert(key.clone(), value.clone()),
+            None => keys.remove(key),
+        };
+    }
 }
 
 impl StateStore for MemoryStateStore {
     fn get(&self, provider: &str, key: &str) -> Result<Option<Vec<u8>>, StateError> {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        Ok(entries
+        Ok(self
+            .lock()
+            .entries
             .get(provider)
             .and_then(|keys| keys.get(key))
             .cloned())
     }
 
     fn list_keys(&self, provider: &str, prefix: &str) -> Result<Vec<String>, StateError> {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        Ok(entries
+        Ok(self
+            .lock()
+            .entries
             .get(provider)
             .map(|keys| {
                 keys.range(prefix.to_owned()..)
@@ -42,8 +71,9 @@ impl StateStore for MemoryStateStore {
     }
 
     fn usage(&self, provider: &str) -> Result<u64, StateError> {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        Ok(entries
+        Ok(self
+            .lock()
+            .entries
             .get(provider)
             .map(|keys| {
                 keys.iter()
@@ -53,52 +83,89 @@ impl StateStore for MemoryStateStore {
             .unwrap_or(0))
     }
 
-    fn commit(&self, provider: &str, writes: &[StateWrite]) -> Result<(), StateError> {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        let keys = entries.entry(provider.to_owned()).or_default();
-        for (key, value) in writes {
-            match value {
-                Some(value) => keys.insert(key.clone(), value.clone()),
-                None => keys.remove(key),
-            };
-        }
+    fn finish_call(
+        &self,
+        provider: &str,
+        writes: &[StateWrite],
+        record: &CallRecord,
+    ) -> Result<(), StateError> {
+        let mut inner = self.lock();
+        apply(&mut inner, provider, writes);
+        inner.journal.push(record.clone());
         Ok(())
+    }
+
+    fn journal(&self, tenant_id: Option<&str>) -> Result<Vec<CallRecord>, StateError> {
+        Ok(self
+            .lock()
+            .journal
+            .iter()
+            .filter(|record| tenant_id.is_none_or(|id| record.tenant_id == id))
+            .cloned()
+            .collect())
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use chrono::Utc;
+
     use super::*;
+    use crate::compute::{ErrorKind, Operation};
+    use crate::state::CallOutcome;
+
+    pub(crate) fn record(tenant_id: &str, outcome: CallOutcome) -> CallRecord {
+        CallRecord {
+            at: Utc::now(),
+            provider: "p".into(),
+            tenant_id: tenant_id.into(),
+            operation: Operation::Provision,
+            outcome,
+            duration_ms: 1.5,
+        }
+    }
 
     #[test]
     fn providers_do_not_see_each_others_keys() {
         let store = MemoryStateStore::new();
-        store
-            .commit("a", &[("tenant/x".into(), Some(b"1".to_vec()))])
-            .unwrap();
+        store.apply("a", &[("tenant/x".into(), Some(b"1".to_vec()))]);
         assert_eq!(store.get("a", "tenant/x").unwrap(), Some(b"1".to_vec()));
         assert_eq!(store.get("b", "tenant/x").unwrap(), None);
         assert!(store.list_keys("b", "").unwrap().is_empty());
     }
 
     #[test]
-    fn commit_sets_and_deletes_and_list_keys_filters_by_prefix() {
+    fn finish_call_applies_writes_and_journals_the_call() {
         let store = MemoryStateStore::new();
+        let writes = [
+            ("tenant/a".into(), Some(vec![1])),
+            ("tenant/b".into(), Some(vec![2])),
+            ("other".into(), Some(vec![3])),
+        ];
         store
-            .commit(
-                "p",
-                &[
-                    ("tenant/a".into(), Some(vec![1])),
-                    ("tenant/b".into(), Some(vec![2])),
-                    ("other".into(), Some(vec![3])),
-                ],
-            )
+            .finish_call("p", &writes, &record("a", CallOutcome::Ok))
             .unwrap();
         assert_eq!(store.usage("p").unwrap(), 8 + 1 + 8 + 1 + 5 + 1);
-        store.commit("p", &[("tenant/a".into(), None)]).unwrap();
+        let failed = CallOutcome::Failed {
+            kind: ErrorKind::Timeout,
+            message: "slow".into(),
+        };
+        store
+            .finish_call("p", &[("tenant/a".into(), None)], &record("b", failed))
+            .unwrap();
         assert_eq!(store.usage("p").unwrap(), 8 + 1 + 5 + 1);
         assert_eq!(store.usage("nobody").unwrap(), 0);
         assert_eq!(store.list_keys("p", "tenant/").unwrap(), ["tenant/b"]);
         assert_eq!(store.list_keys("p", "").unwrap(), ["other", "tenant/b"]);
+        assert_eq!(store.journal(None).unwrap().len(), 2);
+        let only_b = store.journal(Some("b")).unwrap();
+        assert_eq!(only_b.len(), 1);
+        assert!(matches!(
+            only_b[0].outcome,
+            CallOutcome::Failed {
+                kind: ErrorKind::Timeout,
+                ..
+            }
+        ));
     }
 }

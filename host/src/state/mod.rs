@@ -1,10 +1,17 @@
-//! Where providers' key/value state lives between calls. The sandbox reads
-//! through a [`StateStore`] and buffers a call's writes, committing them in
-//! one [`StateStore::commit`] only when the call returns normally.
+//! The host's durable side: providers' key/value state and the operation
+//! journal. The sandbox reads state through a [`StateStore`] and buffers a
+//! call's writes; when the call ends it hands the writes (none, if the call
+//! was contained) and the call's [`CallRecord`] to
+//! [`StateStore::finish_call`], which keeps both or neither.
 
-mod memory;
+pub(crate) mod memory;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 pub use memory::MemoryStateStore;
+
+use crate::compute::{ErrorKind, Operation};
 
 /// One buffered write: `Some(value)` sets the key, `None` deletes it.
 pub type StateWrite = (String, Option<Vec<u8>>);
@@ -14,8 +21,41 @@ pub type StateWrite = (String, Option<Vec<u8>>);
 #[error("state store unavailable: {0}")]
 pub struct StateError(pub String);
 
-/// Key/value storage scoped by provider name: one provider's keys are
-/// invisible to every other provider.
+/// How a provider call ended, for the journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum CallOutcome {
+    /// The provider returned a result.
+    Ok,
+    /// The provider returned an error, or the sandbox contained it.
+    Failed {
+        /// The error's kind.
+        kind: ErrorKind,
+        /// The error's message.
+        message: String,
+    },
+}
+
+/// One entry of the operation journal: a provider call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallRecord {
+    /// When the call started.
+    pub at: DateTime<Utc>,
+    /// The provider called.
+    pub provider: String,
+    /// The tenant the call was about.
+    pub tenant_id: String,
+    /// The operation.
+    pub operation: Operation,
+    /// How it ended.
+    #[serde(flatten)]
+    pub outcome: CallOutcome,
+    /// How long it took, in milliseconds.
+    pub duration_ms: f64,
+}
+
+/// Key/value storage scoped by provider name (one provider's keys are
+/// invisible to every other), plus the journal of provider calls.
 pub trait StateStore: Send + Sync {
     /// The value of `key` for `provider`, if any.
     fn get(&self, provider: &str, key: &str) -> Result<Option<Vec<u8>>, StateError>;
@@ -26,6 +66,15 @@ pub trait StateStore: Send + Sync {
     /// Bytes (keys plus values) `provider` keeps, for its quota.
     fn usage(&self, provider: &str) -> Result<u64, StateError>;
 
-    /// Apply `writes` for `provider` atomically: all of them or none.
-    fn commit(&self, provider: &str, writes: &[StateWrite]) -> Result<(), StateError>;
+    /// End a call: apply `writes` for `provider` and append `record` to the
+    /// journal, atomically (all of it or nothing).
+    fn finish_call(
+        &self,
+        provider: &str,
+        writes: &[StateWrite],
+        record: &CallRecord,
+    ) -> Result<(), StateError>;
+
+    /// The journal, oldest first: every call, or the calls about `tenant_id`.
+    fn journal(&self, tenant_id: Option<&str>) -> Result<Vec<CallRecord>, StateError>;
 }
