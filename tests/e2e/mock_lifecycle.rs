@@ -228,3 +228,40 @@ async fn validate_checks_the_providers_rules_without_side_effects() {
     assert_eq!(err.kind(), ErrorKind::InvalidSpec);
     assert!(state.list_keys("mock", "").unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn tenants_outlive_the_host_with_a_sqlite_store() {
+    use std::sync::Arc;
+
+    use landlord::compute::{Manager, Registry};
+    use landlord::state::SqliteStateStore;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let manager_over = |store: Arc<SqliteStateStore>| {
+        let registry = Arc::new(Registry::new());
+        registry
+            .register(Arc::new(landlord_tests::load_mock(&[], store)))
+            .unwrap();
+        Manager::new(registry)
+    };
+    {
+        let manager = manager_over(Arc::new(SqliteStateStore::open(&path).unwrap()));
+        manager
+            .provision_tenant(&sample_spec("acme"))
+            .await
+            .unwrap();
+    }
+    // A new host over the same file sees the tenant and its history.
+    let store = Arc::new(SqliteStateStore::open(&path).unwrap());
+    let manager = manager_over(store.clone());
+    let status = manager.get_tenant_status("acme", "mock").await.unwrap();
+    assert_eq!(status.containers.len(), 3);
+    let operations: Vec<_> = store
+        .journal(Some("acme"))
+        .unwrap()
+        .iter()
+        .map(|record| record.operation.as_str())
+        .collect();
+    assert_eq!(operations, ["provision", "get-status"]);
+}

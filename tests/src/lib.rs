@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use landlord::compute::{Manager, Registry, TenantComputeSpec};
 use landlord::sandbox::{ProviderSettings, Runtime, WasmProvider};
-use landlord::state::MemoryStateStore;
+use landlord::state::{MemoryStateStore, StateStore};
 
 /// A three-container spec for `tenant_id` on the mock provider.
 pub fn sample_spec(tenant_id: &str) -> TenantComputeSpec {
@@ -46,7 +46,7 @@ pub fn sample_spec(tenant_id: &str) -> TenantComputeSpec {
 
 /// The embedded mock component, loaded into a fresh runtime with `config`
 /// granted, over `state`.
-pub fn load_mock(config: &[(&str, &str)], state: Arc<MemoryStateStore>) -> WasmProvider {
+pub fn load_mock(config: &[(&str, &str)], state: Arc<dyn StateStore>) -> WasmProvider {
     load_mock_on(
         &Runtime::new().expect("the wasmtime engine starts"),
         config,
@@ -59,7 +59,7 @@ pub fn load_mock(config: &[(&str, &str)], state: Arc<MemoryStateStore>) -> WasmP
 pub fn load_mock_on(
     runtime: &Runtime,
     config: &[(&str, &str)],
-    state: Arc<MemoryStateStore>,
+    state: Arc<dyn StateStore>,
 ) -> WasmProvider {
     let settings = ProviderSettings {
         config: config
@@ -84,7 +84,7 @@ pub fn mock_manager(config: &[(&str, &str)]) -> (Manager, Arc<MemoryStateStore>)
     let state = Arc::new(MemoryStateStore::new());
     let registry = Arc::new(Registry::new());
     registry
-        .register(Arc::new(load_mock(config, Arc::clone(&state))))
+        .register(Arc::new(load_mock(config, state.clone())))
         .expect("the mock registers");
     (Manager::new(registry), state)
 }

@@ -5,11 +5,13 @@
 //! [`StateStore::finish_call`], which keeps both or neither.
 
 pub(crate) mod memory;
+mod sqlite;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use memory::MemoryStateStore;
+pub use sqlite::SqliteStateStore;
 
 use crate::compute::{ErrorKind, Operation};
 
