@@ -9,6 +9,7 @@
 //!   backed by a component, each call in a fresh, limited instance.
 //! - [`state`] — where providers' key/value state lives between calls.
 //! - [`embedded`] — the components compiled into the binary (the mock).
+//! - [`config`] — the operator's `landlord.toml` and environment overrides.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -38,6 +39,7 @@
 //! ```
 
 pub mod compute;
+pub mod config;
 pub mod embedded;
 pub mod sandbox;
 pub mod state;

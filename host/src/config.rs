@@ -1,0 +1,357 @@
+//! The operator's configuration: `landlord.toml`, plus environment
+//! overrides. Where a setting comes from, highest first: a command-line flag,
+//! then the environment, then the file, then the default.
+//!
+//! ```toml
+//! default_provider = "mock"          # env COMPUTE_DEFAULT_PROVIDER
+//! state_dir = "/var/lib/landlord"    # env LANDLORD_STATE_DIR, flag --state-dir
+//!
+//! [providers.ecs]
+//! component = "providers/ecs.wasm"   # relative to this file
+//! sha256 = "9f86d0…"                 # optional pin: a different component is refused
+//! grants = ["log", "state", "config"]
+//! limits = { memory_mib = 32, timeout_ms = 5000 }
+//! config = { region = "eu-1" }
+//!
+//! [providers.mock]                   # no component: the embedded mock
+//! config = { "fail.destroy" = "volume busy" }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::sandbox::{Grants, Limits};
+
+/// The environment variable naming the configuration file.
+pub const CONFIG_ENV: &str = "LANDLORD_CONFIG";
+/// The environment variable naming the default provider (the seed's name).
+pub const DEFAULT_PROVIDER_ENV: &str = "COMPUTE_DEFAULT_PROVIDER";
+/// The environment variable naming the state directory.
+pub const STATE_DIR_ENV: &str = "LANDLORD_STATE_DIR";
+/// The file looked for in the working directory.
+pub const CONFIG_FILE_NAME: &str = "landlord.toml";
+/// The default provider when nothing names one.
+pub const DEFAULT_PROVIDER: &str = "mock";
+
+/// A configuration file that cannot be used; the message names the file,
+/// and the key and line where there is one.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration {}: {message}", path.display())]
+pub struct ConfigError {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The parsed `landlord.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The provider used when a spec names none.
+    pub default_provider: Option<String>,
+    /// Where state, the journal and the compiled-component cache live.
+    pub state_dir: Option<PathBuf>,
+    /// Providers by registry name.
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderEntry>,
+    /// The file this came from, if any (not a key).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+/// One provider's entry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderEntry {
+    /// The component file; relative paths are relative to the config file.
+    /// Absent for `mock`, which then is the embedded one.
+    pub component: Option<PathBuf>,
+    /// The component's expected SHA-256, in hex.
+    pub sha256: Option<String>,
+    /// The host interfaces it may import; absent means all.
+    pub grants: Option<Vec<GrantName>>,
+    /// Limits that differ from the defaults.
+    #[serde(default)]
+    pub limits: LimitOverrides,
+    /// Key/values the provider reads through its `config` import.
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+}
+
+/// A host interface that can be granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GrantName {
+    /// `landlord:compute/log`
+    Log,
+    /// `landlord:compute/state`
+    State,
+    /// `landlord:compute/config`
+    Config,
+}
+
+/// Limits in operator units; each absent one keeps its default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitOverrides {
+    /// Linear memory, MiB.
+    pub memory_mib: Option<u64>,
+    /// Deadline per call, milliseconds.
+    pub timeout_ms: Option<u64>,
+    /// Fuel per call.
+    pub fuel: Option<u64>,
+    /// stdout and stderr per call, KiB each.
+    pub output_kib: Option<u64>,
+    /// Longest state key, bytes.
+    pub state_key_bytes: Option<u64>,
+    /// Largest state value, KiB.
+    pub state_value_kib: Option<u64>,
+    /// Total state, MiB.
+    pub state_total_mib: Option<u64>,
+}
+
+fn size(value: u64, unit_shift: u32) -> usize {
+    usize::try_from(value.saturating_mul(1 << unit_shift)).unwrap_or(usize::MAX)
+}
+
+impl LimitOverrides {
+    /// `base` with these overrides applied.
+    pub fn apply(&self, base: Limits) -> Limits {
+        Limits {
+            memory_bytes: self.memory_mib.map_or(base.memory_bytes, |v| size(v, 20)),
+            timeout: self.timeout_ms.map_or(base.timeout, Duration::from_millis),
+            fuel: self.fuel.or(base.fuel),
+            output_bytes: self.output_kib.map_or(base.output_bytes, |v| size(v, 10)),
+            state_key_bytes: self
+                .state_key_bytes
+                .map_or(base.state_key_bytes, |v| size(v, 0)),
+            state_value_bytes: self
+                .state_value_kib
+                .map_or(base.state_value_bytes, |v| size(v, 10)),
+            state_total_bytes: self
+                .state_total_mib
+                .map_or(base.state_total_bytes, |v| v.saturating_mul(1 << 20)),
+            ..base
+        }
+    }
+}
+
+impl ProviderEntry {
+    /// The grants this entry gives.
+    pub fn grants(&self) -> Grants {
+        match &self.grants {
+            None => Grants::all(),
+            Some(names) => Grants {
+                log: names.contains(&GrantName::Log),
+                state: names.contains(&GrantName::State),
+                config: names.contains(&GrantName::Config),
+            },
+        }
+    }
+}
+
+impl Config {
+    /// Parse `text`, read from `path` (for messages and relative paths).
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let error = |message: String| ConfigError {
+            path: path.to_owned(),
+            message,
+        };
+        let mut config: Config =
+            toml::from_str(text).map_err(|err| error(err.to_string().trim_end().to_owned()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for (name, entry) in &mut config.providers {
+            if let Err(reason) = crate::compute::check_provider_name(name) {
+                return Err(error(format!(
+                    "[providers.{name}]: invalid provider name: {reason}"
+                )));
+            }
+            if let Some(component) = &mut entry.component {
+                if component.is_relative() {
+                    *component = base.join(&*component);
+                }
+            } else if name != DEFAULT_PROVIDER {
+                return Err(error(format!(
+                    "[providers.{name}]: missing key `component` (the path of its .wasm file)"
+                )));
+            }
+            if let Some(digest) = &entry.sha256 {
+                if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(error(format!(
+                        "[providers.{name}].sha256: '{digest}' is not a SHA-256 in hex (64 characters)"
+                    )));
+                }
+            }
+        }
+        config.source = Some(path.to_owned());
+        Ok(config)
+    }
+
+    /// Read and parse the file at `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|err| ConfigError {
+            path: path.to_owned(),
+            message: format!("cannot read it: {err}"),
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// The configuration in force: `explicit` (a `--config` flag) if given,
+    /// else the file named by `LANDLORD_CONFIG`, else `landlord.toml` in the
+    /// working directory if there is one, else the defaults.
+    pub fn discover(explicit: Option<&Path>) -> Result<Self, ConfigError> {
+        if let Some(path) = explicit {
+            return Self::load(path);
+        }
+        if let Some(path) = std::env::var_os(CONFIG_ENV).filter(|p| !p.is_empty()) {
+            return Self::load(Path::new(&path));
+        }
+        let local = Path::new(CONFIG_FILE_NAME);
+        if local.is_file() {
+            return Self::load(local);
+        }
+        Ok(Self::default())
+    }
+
+    /// The default provider: `COMPUTE_DEFAULT_PROVIDER`, else the file's
+    /// `default_provider`, else `mock`.
+    pub fn default_provider(&self) -> String {
+        std::env::var(DEFAULT_PROVIDER_ENV)
+            .ok()
+            .filter(|name| !name.is_empty())
+            .or_else(|| self.default_provider.clone())
+            .unwrap_or_else(|| DEFAULT_PROVIDER.to_owned())
+    }
+
+    /// The state directory: `flag`, else `LANDLORD_STATE_DIR`, else the
+    /// file's `state_dir`, else the platform data directory
+    /// (`~/.local/share/landlord` on Linux).
+    pub fn state_dir(&self, flag: Option<&Path>) -> PathBuf {
+        if let Some(dir) = flag {
+            return dir.to_owned();
+        }
+        if let Some(dir) = std::env::var_os(STATE_DIR_ENV).filter(|d| !d.is_empty()) {
+            return PathBuf::from(dir);
+        }
+        if let Some(dir) = &self.state_dir {
+            return dir.clone();
+        }
+        dirs::data_dir()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join("landlord")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("/etc/landlord/landlord.toml"))
+    }
+
+    #[test]
+    fn a_full_file_parses_with_paths_relative_to_it() {
+        let config = parse(
+            r#"
+            default_provider = "ecs"
+            state_dir = "/var/lib/landlord"
+            [providers.ecs]
+            component = "providers/ecs.wasm"
+            sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+            grants = ["log", "config"]
+            limits = { memory_mib = 32, timeout_ms = 2500, fuel = 1000 }
+            config = { region = "eu-1" }
+            [providers.mock]
+            config = { "fail.destroy" = "busy" }
+            "#,
+        )
+        .unwrap();
+        let ecs = &config.providers["ecs"];
+        assert_eq!(
+            ecs.component.as_deref(),
+            Some(Path::new("/etc/landlord/providers/ecs.wasm"))
+        );
+        assert_eq!(
+            ecs.grants(),
+            Grants {
+                log: true,
+                state: false,
+                config: true
+            }
+        );
+        let limits = ecs.limits.apply(Limits::default());
+        assert_eq!(limits.memory_bytes, 32 << 20);
+        assert_eq!(limits.timeout, Duration::from_millis(2500));
+        assert_eq!(limits.fuel, Some(1000));
+        assert_eq!(limits.output_bytes, Limits::default().output_bytes);
+        assert_eq!(config.providers["mock"].grants(), Grants::all());
+        assert_eq!(config.state_dir(None), PathBuf::from("/var/lib/landlord"));
+        assert_eq!(
+            config.state_dir(Some(Path::new("/tmp/x"))),
+            PathBuf::from("/tmp/x")
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_line() {
+        let err = parse(
+            "default_provider = \"mock\"\n\n[providers.ecs]\ncomponent = \"x.wasm\"\nmemory = 3\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("/etc/landlord/landlord.toml"), "{err}");
+        assert!(err.contains("line 5"), "{err}");
+        assert!(err.contains("unknown field `memory`"), "{err}");
+    }
+
+    #[test]
+    fn a_wrong_type_is_named_with_its_line() {
+        let err =
+            parse("[providers.ecs]\ncomponent = \"x.wasm\"\nlimits = { timeout_ms = \"soon\" }\n")
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("line 3"), "{err}");
+        assert!(
+            err.contains("timeout_ms") || err.contains("invalid type"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn providers_need_a_component_a_good_name_and_a_real_digest() {
+        let err = parse("[providers.ecs]\nsha256 = \"abc\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("[providers.ecs]: missing key `component`"),
+            "{err}"
+        );
+        let err = parse("[providers.Bad_Name]\ncomponent = \"x.wasm\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("invalid provider name"), "{err}");
+        let err = parse("[providers.ecs]\ncomponent = \"x.wasm\"\nsha256 = \"abc\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("[providers.ecs].sha256: 'abc' is not a SHA-256"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_file_says_so() {
+        let err = Config::load(Path::new("/nonexistent/landlord.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("/nonexistent/landlord.toml: cannot read it"),
+            "{err}"
+        );
+    }
+}
