@@ -179,12 +179,12 @@ impl Config {
                     "[providers.{name}]: missing key `component` (the path of its .wasm file)"
                 )));
             }
-            if let Some(digest) = &entry.sha256 {
-                if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    return Err(error(format!(
-                        "[providers.{name}].sha256: '{digest}' is not a SHA-256 in hex (64 characters)"
-                    )));
-                }
+            if let Some(digest) = &entry.sha256
+                && (digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()))
+            {
+                return Err(error(format!(
+                    "[providers.{name}].sha256: '{digest}' is not a SHA-256 in hex (64 characters)"
+                )));
             }
         }
         config.source = Some(path.to_owned());
