@@ -165,7 +165,10 @@ impl StateTransaction {
     }
 
     /// Write everything buffered and journal the call, atomically.
-    pub(crate) fn commit(self, record: &CallRecord) -> Result<(), StateError> {
+    pub(crate) fn commit(self, record: Option<&CallRecord>) -> Result<(), StateError> {
+        if self.writes.is_empty() && record.is_none() {
+            return Ok(());
+        }
         let writes: Vec<StateWrite> = self.writes.into_iter().collect();
         self.store.finish_call(&self.provider, &writes, record)
     }
@@ -197,7 +200,7 @@ mod tests {
             Some(vec![1]),
             "not yet committed"
         );
-        txn.commit(&record("acme", CallOutcome::Ok)).unwrap();
+        txn.commit(Some(&record("acme", CallOutcome::Ok))).unwrap();
         assert_eq!(store.list_keys("p", "").unwrap(), ["b", "c"]);
         assert_eq!(store.journal(Some("acme")).unwrap().len(), 1);
     }
@@ -235,7 +238,7 @@ mod tests {
         txn.write("c".into(), Some(vec![0; 16]), 20)
             .unwrap()
             .unwrap(); // 3 + 17
-        txn.commit(&record("acme", CallOutcome::Ok)).unwrap();
+        txn.commit(Some(&record("acme", CallOutcome::Ok))).unwrap();
         assert_eq!(store.usage("p").unwrap(), 20);
     }
 }

@@ -46,6 +46,17 @@ pub struct ProviderSettings {
     pub grants: Grants,
 }
 
+/// What a component imports and exports, and whether this host can load it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentReport {
+    /// Imported interface names, as the component lists them.
+    pub imports: Vec<String>,
+    /// Exported interface names.
+    pub exports: Vec<String>,
+    /// Why it cannot be loaded with the grants asked about; `None` if it can.
+    pub problems: Option<String>,
+}
+
 /// Engine-wide choices, fixed when the runtime is created.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuntimeOptions {
@@ -111,6 +122,51 @@ impl Runtime {
         &self.engine
     }
 
+    /// What `component` imports and exports, and what would keep this host
+    /// from loading it with `grants`.
+    pub fn inspect(
+        &self,
+        component: &[u8],
+        grants: &Grants,
+    ) -> Result<ComponentReport, ComputeError> {
+        let component = self
+            .compile(component)
+            .map_err(|message| ComputeError::Load {
+                source_name: "(inspected component)".into(),
+                message,
+            })?;
+        let (imports, exports) = self.world_of(&component);
+        let problems = grants::check_world(
+            imports.iter().map(String::as_str),
+            exports.iter().map(String::as_str),
+            grants,
+        )
+        .err();
+        Ok(ComponentReport {
+            imports,
+            exports,
+            problems,
+        })
+    }
+
+    fn compile(&self, component: &[u8]) -> Result<Component, String> {
+        Component::new(&self.engine, component)
+            .map_err(|err| format!("it is not a valid component: {err:#}"))
+    }
+
+    fn world_of(&self, component: &Component) -> (Vec<String>, Vec<String>) {
+        let ty = component.component_type();
+        let imports = ty
+            .imports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        let exports = ty
+            .exports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        (imports, exports)
+    }
+
     /// Compile `component`, check its imports and exports against `grants`
     /// (listing every problem), and resolve its imports against the linker.
     pub(crate) fn instantiate_pre(
@@ -118,17 +174,8 @@ impl Runtime {
         component: &[u8],
         grants: &Grants,
     ) -> Result<ComputeProviderPre<CallContext>, String> {
-        let component = Component::new(&self.engine, component)
-            .map_err(|err| format!("it is not a valid component: {err:#}"))?;
-        let ty = component.component_type();
-        let imports: Vec<String> = ty
-            .imports(&self.engine)
-            .map(|(name, _)| name.to_owned())
-            .collect();
-        let exports: Vec<String> = ty
-            .exports(&self.engine)
-            .map(|(name, _)| name.to_owned())
-            .collect();
+        let component = self.compile(component)?;
+        let (imports, exports) = self.world_of(&component);
         grants::check_world(
             imports.iter().map(String::as_str),
             exports.iter().map(String::as_str),

@@ -415,9 +415,6 @@ impl Inner {
                 None,
             ),
         };
-        if operation == Operation::Name {
-            return verdict;
-        }
         let record = CallRecord {
             at: started_at,
             provider: self.name.to_string(),
@@ -432,9 +429,17 @@ impl Inner {
             },
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         };
-        let finished = match transaction {
-            Some(transaction) => transaction.commit(&record),
-            None => self.state.finish_call(&self.name, &[], &record),
+        // Only calls that may change a tenant are journaled; a read's writes
+        // (a provider should have none) are still kept with it.
+        let record = matches!(
+            operation,
+            Operation::Provision | Operation::Update | Operation::Destroy
+        )
+        .then_some(&record);
+        let finished = match (transaction, record) {
+            (Some(transaction), record) => transaction.commit(record),
+            (None, Some(record)) => self.state.finish_call(&self.name, &[], Some(record)),
+            (None, None) => Ok(()),
         };
         finished.map_err(|err| ComputeError::State {
             provider: self.name.to_string(),

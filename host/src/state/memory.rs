@@ -87,11 +87,11 @@ impl StateStore for MemoryStateStore {
         &self,
         provider: &str,
         writes: &[StateWrite],
-        record: &CallRecord,
+        record: Option<&CallRecord>,
     ) -> Result<(), StateError> {
         let mut inner = self.lock();
         apply(&mut inner, provider, writes);
-        inner.journal.push(record.clone());
+        inner.journal.extend(record.cloned());
         Ok(())
     }
 
@@ -143,7 +143,7 @@ pub(crate) mod tests {
             ("other".into(), Some(vec![3])),
         ];
         store
-            .finish_call("p", &writes, &record("a", CallOutcome::Ok))
+            .finish_call("p", &writes, Some(&record("a", CallOutcome::Ok)))
             .unwrap();
         assert_eq!(store.usage("p").unwrap(), 8 + 1 + 8 + 1 + 5 + 1);
         let failed = CallOutcome::Failed {
@@ -151,7 +151,11 @@ pub(crate) mod tests {
             message: "slow".into(),
         };
         store
-            .finish_call("p", &[("tenant/a".into(), None)], &record("b", failed))
+            .finish_call(
+                "p",
+                &[("tenant/a".into(), None)],
+                Some(&record("b", failed)),
+            )
             .unwrap();
         assert_eq!(store.usage("p").unwrap(), 8 + 1 + 5 + 1);
         assert_eq!(store.usage("nobody").unwrap(), 0);

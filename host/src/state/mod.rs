@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use memory::MemoryStateStore;
-pub use sqlite::SqliteStateStore;
+pub use sqlite::{SqliteStateStore, TenantEntry};
 
 use crate::compute::{ErrorKind, Operation};
 
@@ -38,7 +38,9 @@ pub enum CallOutcome {
     },
 }
 
-/// One entry of the operation journal: a provider call.
+/// One entry of the operation journal: a provider call that may change a
+/// tenant (provision, update, destroy). Reads (status, validate) are not
+/// journaled: asking changes nothing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallRecord {
     /// When the call started.
@@ -68,13 +70,13 @@ pub trait StateStore: Send + Sync {
     /// Bytes (keys plus values) `provider` keeps, for its quota.
     fn usage(&self, provider: &str) -> Result<u64, StateError>;
 
-    /// End a call: apply `writes` for `provider` and append `record` to the
-    /// journal, atomically (all of it or nothing).
+    /// End a call: apply `writes` for `provider` and append `record` (if
+    /// any) to the journal, atomically (all of it or nothing).
     fn finish_call(
         &self,
         provider: &str,
         writes: &[StateWrite],
-        record: &CallRecord,
+        record: Option<&CallRecord>,
     ) -> Result<(), StateError>;
 
     /// The journal, oldest first: every call, or the calls about `tenant_id`.

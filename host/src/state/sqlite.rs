@@ -33,8 +33,40 @@ const SCHEMA_V1: &str = "
         duration_ms REAL NOT NULL
     );
     CREATE INDEX journal_by_tenant ON journal (tenant_id, id);
+    CREATE TABLE tenants (
+        tenant_id      TEXT PRIMARY KEY,
+        provider       TEXT NOT NULL,
+        state          TEXT NOT NULL,
+        last_operation TEXT NOT NULL,
+        last_outcome   TEXT NOT NULL,
+        spec           TEXT,
+        result         TEXT,
+        updated_at     TEXT NOT NULL
+    );
     PRAGMA user_version = 1;
 ";
+
+/// What the host knows of one tenant: which provider manages it, and how
+/// its last operation went (the CLI's tenant index).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TenantEntry {
+    /// The tenant.
+    pub tenant_id: String,
+    /// The provider that manages it.
+    pub provider: String,
+    /// `provisioned`, `destroyed`, or `failed` when nothing succeeded yet.
+    pub state: String,
+    /// The last operation run on it.
+    pub last_operation: String,
+    /// `ok`, or the error kind of the last operation.
+    pub last_outcome: String,
+    /// The last spec applied, as JSON.
+    pub spec: Option<serde_json::Value>,
+    /// The last result, as JSON.
+    pub result: Option<serde_json::Value>,
+    /// When the entry last changed.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
 
 /// Providers' state and the journal in a SQLite file.
 pub struct SqliteStateStore {
@@ -113,6 +145,86 @@ impl SqliteStateStore {
     }
 }
 
+impl SqliteStateStore {
+    /// Insert or replace the index entry of `entry.tenant_id`.
+    pub fn record_tenant(&self, entry: &TenantEntry) -> Result<(), StateError> {
+        let json = |value: &Option<serde_json::Value>| value.as_ref().map(ToString::to_string);
+        self.conn()
+            .execute(
+                "INSERT INTO tenants (tenant_id, provider, state, last_operation, last_outcome, spec, result, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (tenant_id) DO UPDATE SET provider = excluded.provider, state = excluded.state,
+                   last_operation = excluded.last_operation, last_outcome = excluded.last_outcome,
+                   spec = COALESCE(excluded.spec, spec), result = COALESCE(excluded.result, result),
+                   updated_at = excluded.updated_at",
+                params![
+                    entry.tenant_id,
+                    entry.provider,
+                    entry.state,
+                    entry.last_operation,
+                    entry.last_outcome,
+                    json(&entry.spec),
+                    json(&entry.result),
+                    entry.updated_at.to_rfc3339(),
+                ],
+            )
+            .map(drop)
+            .map_err(unavailable("writing the tenant index"))
+    }
+
+    /// The index entry of `tenant_id`, if the host has seen it.
+    pub fn tenant(&self, tenant_id: &str) -> Result<Option<TenantEntry>, StateError> {
+        Ok(self.tenants_where(Some(tenant_id))?.pop())
+    }
+
+    /// Every tenant the host has seen, by id.
+    pub fn tenants(&self) -> Result<Vec<TenantEntry>, StateError> {
+        self.tenants_where(None)
+    }
+
+    fn tenants_where(&self, tenant_id: Option<&str>) -> Result<Vec<TenantEntry>, StateError> {
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare_cached(
+                "SELECT tenant_id, provider, state, last_operation, last_outcome, spec, result, updated_at
+                 FROM tenants WHERE ?1 IS NULL OR tenant_id = ?1 ORDER BY tenant_id",
+            )
+            .map_err(unavailable("reading the tenant index"))?;
+        let rows = statement
+            .query_map(params![tenant_id], |row| {
+                Ok((
+                    TenantEntry {
+                        tenant_id: row.get(0)?,
+                        provider: row.get(1)?,
+                        state: row.get(2)?,
+                        last_operation: row.get(3)?,
+                        last_outcome: row.get(4)?,
+                        spec: None,
+                        result: None,
+                        updated_at: chrono::DateTime::<chrono::Utc>::MIN_UTC,
+                    },
+                    row.get::<_, Option<String>>(5)?,
+                    row.get::<_, Option<String>>(6)?,
+                    row.get::<_, String>(7)?,
+                ))
+            })
+            .map_err(unavailable("reading the tenant index"))?;
+        let mut entries = Vec::new();
+        for row in rows {
+            let (mut entry, spec, result, at) =
+                row.map_err(unavailable("reading the tenant index"))?;
+            let parse = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
+            entry.spec = parse(spec);
+            entry.result = parse(result);
+            entry.updated_at = chrono::DateTime::parse_from_rfc3339(&at)
+                .map_err(|_| StateError("tenant index entry has a bad time".into()))?
+                .to_utc();
+            entries.push(entry);
+        }
+        Ok(entries)
+    }
+}
+
 impl StateStore for SqliteStateStore {
     fn get(&self, provider: &str, key: &str) -> Result<Option<Vec<u8>>, StateError> {
         self.conn()
@@ -163,7 +275,7 @@ impl StateStore for SqliteStateStore {
         &self,
         provider: &str,
         writes: &[StateWrite],
-        record: &CallRecord,
+        record: Option<&CallRecord>,
     ) -> Result<(), StateError> {
         let mut conn = self.conn();
         let tx = conn
@@ -183,27 +295,29 @@ impl StateStore for SqliteStateStore {
             }
             .map_err(unavailable("writing state"))?;
         }
-        let (outcome, kind, message) = match &record.outcome {
-            CallOutcome::Ok => ("ok", None, None),
-            CallOutcome::Failed { kind, message } => {
-                ("failed", Some(name_of(kind)), Some(message.as_str()))
-            }
-        };
-        tx.execute(
-            "INSERT INTO journal (at, provider, tenant_id, operation, outcome, error_kind, message, duration_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                record.at.to_rfc3339(),
-                record.provider,
-                record.tenant_id,
-                name_of(&record.operation),
-                outcome,
-                kind,
-                message,
-                record.duration_ms,
-            ],
-        )
-        .map_err(unavailable("writing the journal"))?;
+        if let Some(record) = record {
+            let (outcome, kind, message) = match &record.outcome {
+                CallOutcome::Ok => ("ok", None, None),
+                CallOutcome::Failed { kind, message } => {
+                    ("failed", Some(name_of(kind)), Some(message.as_str()))
+                }
+            };
+            tx.execute(
+                "INSERT INTO journal (at, provider, tenant_id, operation, outcome, error_kind, message, duration_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    record.at.to_rfc3339(),
+                    record.provider,
+                    record.tenant_id,
+                    name_of(&record.operation),
+                    outcome,
+                    kind,
+                    message,
+                    record.duration_ms,
+                ],
+            )
+            .map_err(unavailable("writing the journal"))?;
+        }
         tx.commit()
             .map_err(unavailable("committing a state transaction"))
     }
@@ -281,7 +395,7 @@ mod tests {
                 ("other".to_owned(), Some(b"x".to_vec())),
             ];
             store
-                .finish_call("mock", &writes, &record("a", CallOutcome::Ok))
+                .finish_call("mock", &writes, Some(&record("a", CallOutcome::Ok)))
                 .unwrap();
             let failed = CallOutcome::Failed {
                 kind: ErrorKind::StateQuota,
@@ -291,7 +405,7 @@ mod tests {
                 .finish_call(
                     "mock",
                     &[("tenant/a".to_owned(), None)],
-                    &record("b", failed),
+                    Some(&record("b", failed)),
                 )
                 .unwrap();
         }
@@ -327,7 +441,7 @@ mod tests {
             .finish_call(
                 "p",
                 &[("é".to_owned(), Some(vec![0; 3]))],
-                &record("t", CallOutcome::Ok),
+                Some(&record("t", CallOutcome::Ok)),
             )
             .unwrap();
         assert_eq!(store.usage("p").unwrap(), 2 + 3);
@@ -350,7 +464,7 @@ mod tests {
                             .finish_call(
                                 "mock",
                                 &[(key, Some(vec![1]))],
-                                &record(&format!("{t}-{i}"), CallOutcome::Ok),
+                                Some(&record(&format!("{t}-{i}"), CallOutcome::Ok)),
                             )
                             .unwrap();
                     }
@@ -374,5 +488,32 @@ mod tests {
         drop(conn);
         let err = SqliteStateStore::open(&path).err().unwrap();
         assert!(err.0.contains("schema version 7"), "{err}");
+    }
+
+    #[test]
+    fn the_tenant_index_keeps_the_last_spec_when_an_operation_has_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        let mut entry = TenantEntry {
+            tenant_id: "acme".into(),
+            provider: "mock".into(),
+            state: "provisioned".into(),
+            last_operation: "provision".into(),
+            last_outcome: "ok".into(),
+            spec: Some(serde_json::json!({"tenant_id": "acme"})),
+            result: Some(serde_json::json!({"status": "success"})),
+            updated_at: chrono::Utc::now(),
+        };
+        store.record_tenant(&entry).unwrap();
+        entry.state = "destroyed".into();
+        entry.last_operation = "destroy".into();
+        entry.spec = None;
+        entry.result = None;
+        store.record_tenant(&entry).unwrap();
+        let found = store.tenant("acme").unwrap().unwrap();
+        assert_eq!(found.state, "destroyed");
+        assert_eq!(found.spec, Some(serde_json::json!({"tenant_id": "acme"})));
+        assert_eq!(store.tenants().unwrap().len(), 1);
+        assert_eq!(store.tenant("globex").unwrap(), None);
     }
 }

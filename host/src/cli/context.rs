@@ -1,0 +1,223 @@
+//! What every subcommand needs: the configuration, the state directory and
+//! its database, the runtime with the providers loaded, and the manager.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use landlord::compute::{ComputeError, Manager, Operation, Provider, Registry, TenantComputeSpec};
+use landlord::config::{Config, DEFAULT_PROVIDER, ProviderEntry};
+use landlord::sandbox::{ProviderSettings, Runtime, RuntimeOptions, WasmProvider};
+use landlord::state::{SqliteStateStore, TenantEntry};
+use sha2::{Digest, Sha256};
+
+use super::GlobalOpts;
+
+/// Where a provider's component came from.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct ProviderInfo {
+    pub(crate) name: String,
+    pub(crate) source: String,
+    pub(crate) sha256: String,
+    pub(crate) memory_mib: u64,
+    pub(crate) timeout_ms: u128,
+    pub(crate) fuel: Option<u64>,
+    pub(crate) grants: Vec<&'static str>,
+}
+
+pub(crate) struct Context {
+    pub(crate) config: Config,
+    pub(crate) state_dir: PathBuf,
+    pub(crate) store: Arc<SqliteStateStore>,
+    pub(crate) manager: Manager,
+    pub(crate) providers: Vec<ProviderInfo>,
+    pub(crate) format: super::output::OutputFormat,
+}
+
+/// The hex SHA-256 of `bytes`.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Context {
+    /// Load the configuration, open the state directory and load every
+    /// provider (the embedded mock unless the configuration replaces it).
+    pub(crate) fn open(global: &GlobalOpts) -> anyhow::Result<Self> {
+        let config = Config::discover(global.config.as_deref())?;
+        let state_dir = config.state_dir(global.state_dir.as_deref());
+        std::fs::create_dir_all(&state_dir)
+            .with_context(|| format!("creating the state directory {}", state_dir.display()))?;
+        let store = Arc::new(SqliteStateStore::open(&state_dir.join("state.db"))?);
+
+        let fuel = config
+            .providers
+            .values()
+            .any(|entry| entry.limits.fuel.is_some());
+        let runtime = Runtime::with_options(RuntimeOptions { fuel })?;
+        let registry = Arc::new(Registry::new());
+        let mut providers = Vec::new();
+        let mut entries: Vec<(String, ProviderEntry)> =
+            config.providers.clone().into_iter().collect();
+        if !config.providers.contains_key(DEFAULT_PROVIDER) {
+            entries.push((DEFAULT_PROVIDER.to_owned(), ProviderEntry::default()));
+        }
+        for (name, entry) in entries {
+            let (source, bytes) = match &entry.component {
+                Some(path) => (
+                    path.display().to_string(),
+                    std::fs::read(path).with_context(|| {
+                        format!(
+                            "[providers.{name}]: cannot read the component {}",
+                            path.display()
+                        )
+                    })?,
+                ),
+                None => (
+                    "embedded".to_owned(),
+                    landlord::embedded::MOCK_COMPONENT.to_vec(),
+                ),
+            };
+            let digest = sha256_hex(&bytes);
+            if let Some(pinned) = &entry.sha256
+                && !pinned.eq_ignore_ascii_case(&digest)
+            {
+                bail!(ComputeError::Load {
+                    source_name: source,
+                    message: format!(
+                        "its sha256 is {digest}, but [providers.{name}].sha256 pins {pinned}; refusing a component that changed"
+                    ),
+                });
+            }
+            let settings = ProviderSettings {
+                config: entry.config.clone(),
+                limits: entry.limits.apply(Default::default()),
+                grants: entry.grants(),
+            };
+            let provider = WasmProvider::load(&runtime, &source, &bytes, settings, store.clone())?;
+            if provider.name() != name {
+                bail!(ComputeError::Load {
+                    source_name: source,
+                    message: format!(
+                        "it names itself '{}', but the configuration declares it as [providers.{name}]",
+                        provider.name()
+                    ),
+                });
+            }
+            providers.push(ProviderInfo {
+                name: name.clone(),
+                source,
+                sha256: digest,
+                memory_mib: (provider.limits().memory_bytes >> 20) as u64,
+                timeout_ms: provider.limits().timeout.as_millis(),
+                fuel: provider.limits().fuel,
+                grants: provider.grants().granted_interfaces(),
+            });
+            registry.register(Arc::new(provider))?;
+        }
+        providers.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Self {
+            config,
+            state_dir,
+            store,
+            manager: Manager::new(registry),
+            providers,
+            format: global.output,
+        })
+    }
+
+    /// Apply `--provider`, or the default provider when the spec names none.
+    pub(crate) fn choose_provider(&self, spec: &mut TenantComputeSpec, flag: Option<&str>) {
+        if let Some(provider) = flag {
+            spec.provider_type = provider.to_owned();
+        } else if spec.provider_type.is_empty() {
+            spec.provider_type = self.config.default_provider();
+        }
+    }
+
+    /// The provider of `tenant_id`: `--provider`, else the tenant index,
+    /// else the default provider.
+    pub(crate) fn provider_of(
+        &self,
+        tenant_id: &str,
+        flag: Option<&str>,
+    ) -> anyhow::Result<String> {
+        if let Some(provider) = flag {
+            return Ok(provider.to_owned());
+        }
+        Ok(match self.store.tenant(tenant_id)? {
+            Some(entry) => entry.provider,
+            None => self.config.default_provider(),
+        })
+    }
+
+    /// Hold `tenant_id` against every other landlord process on this state
+    /// directory until the returned file is dropped.
+    pub(crate) fn lock_tenant(&self, tenant_id: &str) -> anyhow::Result<File> {
+        landlord::compute::validate_tenant_id(tenant_id)?;
+        let dir = self.state_dir.join("locks");
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let path: PathBuf = dir.join(format!("{tenant_id}.lock"));
+        let file = File::create(&path).with_context(|| format!("opening {}", path.display()))?;
+        file.lock()
+            .with_context(|| format!("locking {}", path.display()))?;
+        Ok(file)
+    }
+}
+
+impl Context {
+    /// Note in the tenant index how `operation` on `tenant_id` went. Requests
+    /// that never reached a provider (a bad spec, an unknown provider or
+    /// tenant) leave it alone.
+    pub(crate) fn index<T: serde::Serialize>(
+        &self,
+        operation: Operation,
+        tenant_id: &str,
+        provider: &str,
+        spec: Option<&TenantComputeSpec>,
+        outcome: &Result<T, ComputeError>,
+    ) -> anyhow::Result<()> {
+        let previous = self.store.tenant(tenant_id)?;
+        let (state, last_outcome, result) = match outcome {
+            Ok(value) => (
+                if operation == Operation::Destroy {
+                    "destroyed"
+                } else {
+                    "provisioned"
+                }
+                .to_owned(),
+                "ok".to_owned(),
+                serde_json::to_value(value)
+                    .ok()
+                    .filter(|value| !value.is_null()),
+            ),
+            Err(err) if err.kind().is_caller_error() => return Ok(()),
+            Err(err) => (
+                previous
+                    .as_ref()
+                    .map_or_else(|| "failed".to_owned(), |entry| entry.state.clone()),
+                super::output::name(&err.kind()),
+                None,
+            ),
+        };
+        self.store.record_tenant(&TenantEntry {
+            tenant_id: tenant_id.to_owned(),
+            provider: provider.to_owned(),
+            state,
+            last_operation: operation.as_str().to_owned(),
+            last_outcome,
+            spec: spec.and_then(|spec| serde_json::to_value(spec).ok()),
+            result,
+            updated_at: chrono::Utc::now(),
+        })?;
+        Ok(())
+    }
+}
+
+/// Whether `path` looks like a component file rather than a provider name.
+pub(crate) fn is_path(text: &str) -> bool {
+    text.ends_with(".wasm") || text.contains('/') || Path::new(text).is_file()
+}

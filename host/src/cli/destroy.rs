@@ -1,0 +1,46 @@
+//! `landlord destroy <tenant-id>`
+
+use landlord::compute::Operation;
+
+use super::context::Context;
+use super::output::{self, OutputFormat};
+use super::{GlobalOpts, block_on, exit_status};
+
+/// Remove a tenant's compute (destroying a tenant that does not exist succeeds)
+#[derive(Debug, clap::Args)]
+#[command(after_help = concat!(
+    "Examples:\n  landlord destroy acme\n  landlord destroy acme --provider mock\n\n",
+    exit_status!()
+))]
+pub(crate) struct Opts {
+    /// The tenant to destroy
+    tenant_id: String,
+    /// The provider [default: the tenant's provider from the tenant index, else the default provider]
+    #[arg(long)]
+    provider: Option<String>,
+}
+
+pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
+    let ctx = Context::open(global)?;
+    let provider = ctx.provider_of(&opts.tenant_id, opts.provider.as_deref())?;
+    let _lock = ctx.lock_tenant(&opts.tenant_id)?;
+    let outcome = block_on(ctx.manager.destroy_tenant(&opts.tenant_id, &provider))?;
+    ctx.index(
+        Operation::Destroy,
+        &opts.tenant_id,
+        &provider,
+        None,
+        &outcome,
+    )?;
+    outcome?;
+    match ctx.format {
+        OutputFormat::Json => output::json(&serde_json::json!({
+            "tenant_id": opts.tenant_id,
+            "provider_type": provider,
+            "destroyed": true,
+        })),
+        OutputFormat::Text => {
+            output::lines(&[format!("destroyed {} on {provider}", opts.tenant_id)])
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Exit codes, and printing an error as `error:` plus its causes.
+
+use std::process::ExitCode;
+
+use landlord::compute::{ComputeError, ErrorKind};
+use landlord::config::ConfigError;
+
+use super::spec::SpecFileError;
+
+/// A usage or configuration error.
+pub(crate) const USAGE: u8 = 2;
+
+/// The exit code for `err` (see the `--help` text for the table).
+pub(crate) fn code(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if let Some(err) = cause.downcast_ref::<ComputeError>() {
+            return match err.kind() {
+                ErrorKind::ProvisionFailed
+                | ErrorKind::UpdateFailed
+                | ErrorKind::OperationFailed
+                | ErrorKind::State => 1,
+                ErrorKind::InvalidSpec => 3,
+                ErrorKind::ProviderNotFound => 4,
+                ErrorKind::TenantNotFound => 5,
+                ErrorKind::Trap
+                | ErrorKind::Timeout
+                | ErrorKind::MemoryLimit
+                | ErrorKind::FuelExhausted
+                | ErrorKind::StackOverflow
+                | ErrorKind::OutputLimit
+                | ErrorKind::StateQuota
+                | ErrorKind::InvalidResult => 6,
+                ErrorKind::Load | ErrorKind::ProviderConflict | ErrorKind::InvalidProviderName => {
+                    USAGE
+                }
+            };
+        }
+        if let Some(err) = cause.downcast_ref::<SpecFileError>() {
+            return err.exit_code();
+        }
+        if cause.downcast_ref::<ConfigError>().is_some() {
+            return USAGE;
+        }
+    }
+    1
+}
+
+/// Print `err` to stderr and return its exit code. A closed stdout (a
+/// pipe into `head`) is not an error worth a message.
+pub(crate) fn report(err: &anyhow::Error) -> ExitCode {
+    let broken_pipe = err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    });
+    if broken_pipe {
+        return ExitCode::SUCCESS;
+    }
+    let mut text = format!("error: {err}");
+    let causes: Vec<String> = err.chain().skip(1).map(ToString::to_string).collect();
+    if !causes.is_empty() {
+        text.push_str("\n\nCaused by:");
+        for (i, cause) in causes.iter().enumerate() {
+            text.push_str(&format!("\n  {i}: {cause}"));
+        }
+    }
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("{text}");
+    }
+    ExitCode::from(code(err))
+}

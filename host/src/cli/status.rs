@@ -1,0 +1,62 @@
+//! `landlord status <tenant-id>`
+
+use super::context::Context;
+use super::output::{self, OutputFormat};
+use super::{GlobalOpts, block_on, exit_status};
+
+/// Show a tenant's current state, as its provider reports it
+#[derive(Debug, clap::Args)]
+#[command(after_help = concat!(
+    "Examples:\n  landlord status acme\n  landlord --output json status acme | jq .state\n\n",
+    exit_status!()
+))]
+pub(crate) struct Opts {
+    /// The tenant
+    tenant_id: String,
+    /// The provider [default: the tenant's provider from the tenant index, else the default provider]
+    #[arg(long)]
+    provider: Option<String>,
+}
+
+pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
+    let ctx = Context::open(global)?;
+    let provider = ctx.provider_of(&opts.tenant_id, opts.provider.as_deref())?;
+    let status = block_on(ctx.manager.get_tenant_status(&opts.tenant_id, &provider))??;
+    match ctx.format {
+        OutputFormat::Json => output::json(&status),
+        OutputFormat::Text => {
+            let mut lines = vec![format!(
+                "{} on {}: {}, health {}",
+                status.tenant_id,
+                status.provider_type,
+                output::name(&status.state),
+                output::name(&status.health)
+            )];
+            let rows: Vec<Vec<String>> = status
+                .containers
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.name.clone(),
+                        c.state.clone(),
+                        if c.ready { "yes" } else { "no" }.to_owned(),
+                        c.restart_count.to_string(),
+                        c.message.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            lines.extend(
+                output::table(
+                    &["CONTAINER", "STATE", "READY", "RESTARTS", "MESSAGE"],
+                    &rows,
+                )
+                .into_iter()
+                .map(|line| format!("  {line}")),
+            );
+            for (key, value) in &status.metadata {
+                lines.push(format!("  {key}: {value}"));
+            }
+            output::lines(&lines)
+        }
+    }
+}

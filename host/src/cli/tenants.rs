@@ -1,0 +1,46 @@
+//! `landlord tenants list`
+
+use super::context::Context;
+use super::output::{self, OutputFormat};
+use super::{GlobalOpts, exit_status};
+
+/// Tenants this state directory knows
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum Command {
+    /// List every tenant: provider, state, last operation and when
+    #[command(after_help = concat!("Examples:\n  landlord tenants list\n  landlord --output json tenants list\n\n", exit_status!()))]
+    List,
+}
+
+pub(crate) fn run(global: &GlobalOpts, command: Command) -> anyhow::Result<()> {
+    let Command::List = command;
+    let ctx = Context::open(global)?;
+    let tenants = ctx.store.tenants()?;
+    match ctx.format {
+        OutputFormat::Json => output::json(&tenants),
+        OutputFormat::Text => {
+            let rows: Vec<Vec<String>> = tenants
+                .iter()
+                .map(|t| {
+                    vec![
+                        t.tenant_id.clone(),
+                        t.provider.clone(),
+                        t.state.clone(),
+                        format!("{} ({})", t.last_operation, t.last_outcome),
+                        t.updated_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                    ]
+                })
+                .collect();
+            output::lines(&output::table(
+                &[
+                    "TENANT",
+                    "PROVIDER",
+                    "STATE",
+                    "LAST OPERATION",
+                    "WHEN (UTC)",
+                ],
+                &rows,
+            ))
+        }
+    }
+}

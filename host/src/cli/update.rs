@@ -1,0 +1,61 @@
+//! `landlord update <tenant-id> <spec-file>`
+
+use std::path::PathBuf;
+
+use landlord::compute::{Operation, UpdateStatus, validate_compute_spec};
+
+use super::context::Context;
+use super::output::{self, OutputFormat};
+use super::{GlobalOpts, block_on, exit_status, spec};
+
+/// Bring an existing tenant to a new spec, listing what changed
+#[derive(Debug, clap::Args)]
+#[command(after_help = concat!(
+    "Examples:\n  landlord update acme examples/tenant.json\n  landlord --output json update acme tenant.yaml\n\n",
+    exit_status!()
+))]
+pub(crate) struct Opts {
+    /// The tenant to update (must equal the spec's tenant_id)
+    tenant_id: String,
+    /// The spec file, or `-` for stdin
+    spec: PathBuf,
+    /// Use this provider instead of the spec's provider_type
+    #[arg(long)]
+    provider: Option<String>,
+}
+
+pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
+    let mut spec = spec::read(&opts.spec)?;
+    let ctx = Context::open(global)?;
+    ctx.choose_provider(&mut spec, opts.provider.as_deref());
+    validate_compute_spec(&spec)?;
+    let _lock = ctx.lock_tenant(&opts.tenant_id)?;
+    let outcome = block_on(ctx.manager.update_tenant(&opts.tenant_id, &spec))?;
+    ctx.index(
+        Operation::Update,
+        &opts.tenant_id,
+        &spec.provider_type,
+        Some(&spec),
+        &outcome,
+    )?;
+    let result = outcome?;
+    match ctx.format {
+        OutputFormat::Json => output::json(&result),
+        OutputFormat::Text if result.status == UpdateStatus::NoChanges => {
+            output::lines(&[format!(
+                "{} on {} is up to date: no changes",
+                result.tenant_id, result.provider_type
+            )])
+        }
+        OutputFormat::Text => {
+            let mut lines = vec![format!(
+                "updated {} on {}: {}",
+                result.tenant_id,
+                result.provider_type,
+                output::name(&result.status)
+            )];
+            lines.extend(result.changes.iter().map(|change| format!("  - {change}")));
+            output::lines(&lines)
+        }
+    }
+}

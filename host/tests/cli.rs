@@ -1,0 +1,372 @@
+//! The `landlord` binary, driven as a user would, in temporary state
+//! directories: every subcommand, JSON output parsed back, persistence
+//! across processes, bad inputs with their exit codes and messages (and the
+//! state left as it was), and concurrent processes on one state directory.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/tenant.json");
+
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    fn cmd(&self) -> Command {
+        let mut cmd = Command::cargo_bin("landlord").unwrap();
+        cmd.current_dir(self.dir.path())
+            .env_remove("LANDLORD_CONFIG")
+            .env_remove("COMPUTE_DEFAULT_PROVIDER")
+            .env_remove("LANDLORD_LOG")
+            .env("LANDLORD_STATE_DIR", self.state_dir());
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--output", "json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all)).unwrap()
+    }
+
+    /// Exit code and stderr of a failing command.
+    fn fails(&self, args: &[&str]) -> (i32, String) {
+        let out = self.run(args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    }
+
+    /// What the state directory holds, as the CLI reports it.
+    fn snapshot(&self) -> (Value, Value) {
+        (self.json(&["tenants", "list"]), self.json(&["history"]))
+    }
+}
+
+fn spec_with(edit: impl FnOnce(&mut Value)) -> String {
+    let mut spec: Value = serde_json::from_str(&std::fs::read_to_string(SPEC).unwrap()).unwrap();
+    edit(&mut spec);
+    spec.to_string()
+}
+
+#[test]
+fn the_whole_lifecycle_across_processes_with_json_output() {
+    let sb = Sandbox::new();
+    let provisioned = sb.json(&["provision", SPEC]);
+    assert_eq!(provisioned["tenant_id"], "acme");
+    assert_eq!(provisioned["provider_type"], "mock");
+    assert_eq!(provisioned["status"], "success");
+    assert_eq!(
+        provisioned["resource_ids"]["container/web"],
+        "mock-acme-web"
+    );
+
+    // A new process sees the tenant.
+    let status = sb.json(&["status", "acme"]);
+    assert_eq!(status["state"], "running");
+    assert_eq!(status["containers"].as_array().unwrap().len(), 2);
+
+    let same = sb.json(&["update", "acme", SPEC]);
+    assert_eq!(same["status"], "no_changes");
+    let changed = sb.write(
+        "changed.json",
+        &spec_with(|s| s["containers"][0]["image"] = "nginx:1.28".into()),
+    );
+    let updated = sb.json(&["update", "acme", &changed]);
+    assert_eq!(updated["status"], "success");
+    assert_eq!(
+        updated["changes"][0],
+        "container web: image nginx:1.27 -> nginx:1.28"
+    );
+
+    assert_eq!(sb.json(&["validate", SPEC])["valid"], true);
+    let tenants = sb.json(&["tenants", "list"]);
+    assert_eq!(tenants[0]["tenant_id"], "acme");
+    assert_eq!(tenants[0]["state"], "provisioned");
+    assert_eq!(tenants[0]["last_operation"], "update");
+
+    assert_eq!(sb.json(&["destroy", "acme"])["destroyed"], true);
+    let (code, err) = sb.fails(&["status", "acme"]);
+    assert_eq!(code, 5, "{err}");
+    assert!(
+        err.starts_with("error: tenant 'acme' not found by provider 'mock'"),
+        "{err}"
+    );
+    sb.ok(&["destroy", "acme"]);
+
+    let history = sb.json(&["history", "acme"]);
+    let operations: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        operations,
+        ["provision", "update", "update", "destroy", "destroy"]
+    );
+    assert_eq!(sb.json(&["tenants", "list"])[0]["state"], "destroyed");
+}
+
+#[test]
+fn text_output_is_short_and_aligned() {
+    let sb = Sandbox::new();
+    let out = sb.ok(&["provision", SPEC]);
+    assert!(
+        out.starts_with("provisioned acme on mock: success\n"),
+        "{out}"
+    );
+    let out = sb.ok(&["status", "acme"]);
+    assert!(
+        out.contains("CONTAINER  STATE    READY  RESTARTS  MESSAGE"),
+        "{out}"
+    );
+    let out = sb.ok(&["providers", "list"]);
+    assert!(
+        out.lines().nth(1).unwrap().starts_with("mock  embedded"),
+        "{out}"
+    );
+    let out = sb.ok(&["providers", "inspect", "mock"]);
+    assert!(out.contains("landlord:compute/provider@0.1.0"), "{out}");
+    assert!(out.contains("loadable here: yes"), "{out}");
+}
+
+#[test]
+fn yaml_specs_and_stdin_work() {
+    let sb = Sandbox::new();
+    let yaml = sb.write(
+        "tenant.yaml",
+        "tenant_id: globex\ncontainers:\n  - name: web\n    image: nginx:1.27\n    ports:\n      - container_port: 80\nresources:\n  cpu: 250\n  memory: 256\n",
+    );
+    // No provider_type: the default provider.
+    assert_eq!(sb.json(&["provision", &yaml])["provider_type"], "mock");
+    let out = sb
+        .cmd()
+        .args(["--output", "json", "validate", "-"])
+        .write_stdin(std::fs::read_to_string(SPEC).unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+}
+
+#[test]
+fn bad_inputs_name_the_problem_exit_distinctly_and_change_nothing() {
+    let sb = Sandbox::new();
+    sb.ok(&["provision", SPEC]);
+    let before = sb.snapshot();
+
+    let malformed = sb.write("malformed.json", "{\"tenant_id\": \"acme\",");
+    let unknown_field = sb.write(
+        "unknown.json",
+        &spec_with(|s| s["containerz"] = Value::Array(vec![])),
+    );
+    let wrong_type = sb.write(
+        "type.json",
+        &spec_with(|s| s["resources"]["cpu"] = "lots".into()),
+    );
+    let bad_port = sb.write(
+        "port.json",
+        &spec_with(|s| s["containers"][0]["ports"][0]["container_port"] = 70000.into()),
+    );
+    let bad_yaml = sb.write("bad.yaml", "tenant_id: [unclosed\n");
+    let unknown_provider = sb.write(
+        "ecs.json",
+        &spec_with(|s| s["provider_type"] = "ecs".into()),
+    );
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (
+            vec!["provision", "missing.json"],
+            2,
+            "cannot read the spec file missing.json",
+        ),
+        (vec!["provision", &malformed], 3, "EOF while parsing"),
+        (
+            vec!["provision", &unknown_field],
+            3,
+            "unknown field `containerz`",
+        ),
+        (
+            vec!["provision", &wrong_type],
+            3,
+            "invalid type: string \"lots\"",
+        ),
+        (
+            vec!["update", "acme", &bad_port],
+            3,
+            "containers[0].ports[0].container_port: must be at most 65535; got 70000",
+        ),
+        (vec!["validate", &bad_yaml], 3, "invalid spec in"),
+        (
+            vec!["provision", &unknown_provider],
+            4,
+            "provider 'ecs' is not registered",
+        ),
+        (vec!["status", "globex"], 5, "tenant 'globex' not found"),
+        (
+            vec!["update", "globex", SPEC],
+            3,
+            "does not match the tenant being updated",
+        ),
+        (
+            vec!["--config", "nowhere.toml", "status", "acme"],
+            2,
+            "nowhere.toml: cannot read it",
+        ),
+        (vec!["frobnicate"], 2, "unrecognized subcommand"),
+    ];
+    for (args, code, needle) in cases {
+        let (got, err) = sb.fails(&args);
+        assert_eq!(got, code, "{args:?}: {err}");
+        assert!(
+            err.contains(needle),
+            "{args:?}: expected {needle:?} in:\n{err}"
+        );
+    }
+    assert_eq!(sb.snapshot(), before, "bad input must change nothing");
+}
+
+#[test]
+fn the_config_file_configures_pins_and_is_checked() {
+    let sb = Sandbox::new();
+    let config = sb.write(
+        "landlord.toml",
+        "[providers.mock]\nconfig = { \"fail.provision\" = \"quota exceeded\" }\nlimits = { memory_mib = 32 }\n",
+    );
+    let (code, err) = sb.fails(&["--config", &config, "provision", SPEC]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("provider 'mock' failed to provision tenant 'acme': quota exceeded"),
+        "{err}"
+    );
+    // landlord.toml in the working directory is picked up without --config.
+    let listed = sb.json(&["providers", "list"]);
+    assert_eq!(listed[0]["memory_mib"], 32);
+
+    let wasm = sb.dir.path().join("mock.wasm");
+    std::fs::write(&wasm, landlord::embedded::MOCK_COMPONENT).unwrap();
+    let pinned = sb.write(
+        "pinned.toml",
+        &format!(
+            "[providers.mock]\ncomponent = \"mock.wasm\"\nsha256 = \"{}\"\n",
+            "0".repeat(64)
+        ),
+    );
+    let (code, err) = sb.fails(&["--config", &pinned, "providers", "list"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("but [providers.mock].sha256 pins 0000"),
+        "{err}"
+    );
+
+    let bad = sb.write("bad.toml", "[providers.mock]\nlimits = { memory = 3 }\n");
+    let (code, err) = sb.fails(&["--config", &bad, "providers", "list"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("line 2") && err.contains("unknown field `memory`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn inspect_reads_any_component_file() {
+    let sb = Sandbox::new();
+    let wasm = sb.dir.path().join("mock.wasm");
+    std::fs::write(&wasm, landlord::embedded::MOCK_COMPONENT).unwrap();
+    let report = sb.json(&["providers", "inspect", wasm.to_str().unwrap()]);
+    assert_eq!(report["loadable"], true);
+    assert!(
+        report["imports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i == "landlord:compute/state@0.1.0")
+    );
+    let junk = sb.write("junk.wasm", "not a component");
+    let (code, err) = sb.fails(&["providers", "inspect", &junk]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a valid component"), "{err}");
+}
+
+#[test]
+fn four_processes_provision_fifty_tenants_each_without_losing_any() {
+    let sb = Sandbox::new();
+    let state_dir = sb.state_dir();
+    let binary = assert_cmd::cargo::cargo_bin("landlord");
+    let spec_text = std::fs::read_to_string(SPEC).unwrap();
+    let workers: Vec<_> = (0..4)
+        .map(|worker| {
+            let binary = binary.clone();
+            let state_dir = state_dir.clone();
+            let spec_text = spec_text.clone();
+            let dir = sb.dir.path().to_owned();
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    let tenant = format!("t-{worker}-{i}");
+                    let spec = spec_text.replace("\"acme\"", &format!("\"{tenant}\""));
+                    let status = std::process::Command::new(&binary)
+                        .args(["--quiet", "provision", "-"])
+                        .env("LANDLORD_STATE_DIR", &state_dir)
+                        .current_dir(&dir)
+                        .stdin(std::process::Stdio::piped())
+                        .stdout(std::process::Stdio::null())
+                        .spawn()
+                        .and_then(|mut child| {
+                            use std::io::Write;
+                            child.stdin.take().unwrap().write_all(spec.as_bytes())?;
+                            child.wait()
+                        })
+                        .unwrap();
+                    assert!(status.success(), "{tenant}: {status}");
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    assert_eq!(sb.json(&["tenants", "list"]).as_array().unwrap().len(), 200);
+    let journal = sb.json(&["history"]);
+    let provisions = journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["operation"] == "provision" && entry["outcome"] == "ok")
+        .count();
+    assert_eq!(provisions, 200);
+    assert!(Path::new(&state_dir.join("state.db")).is_file());
+}
