@@ -129,7 +129,11 @@ async fn infinite_loop() {
 
 #[tokio::test]
 async fn infinite_loop_with_a_fuel_budget() {
-    let runtime = Runtime::with_options(RuntimeOptions { fuel: true }).unwrap();
+    let runtime = Runtime::with_options(RuntimeOptions {
+        fuel: true,
+        ..RuntimeOptions::default()
+    })
+    .unwrap();
     let settings = ProviderSettings {
         limits: Limits {
             fuel: Some(50_000_000),

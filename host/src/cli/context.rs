@@ -57,7 +57,10 @@ impl Context {
             .providers
             .values()
             .any(|entry| entry.limits.fuel.is_some());
-        let runtime = Runtime::with_options(RuntimeOptions { fuel })?;
+        let runtime = Runtime::with_options(RuntimeOptions {
+            fuel,
+            cache_dir: Some(state_dir.join("cache")),
+        })?;
         let registry = Arc::new(Registry::new());
         let mut providers = Vec::new();
         let mut entries: Vec<(String, ProviderEntry)> =

@@ -8,6 +8,7 @@
 //! [`Limits`]. See `docs/sandbox.md` for the threat model.
 
 pub(crate) mod bindings;
+mod cache;
 mod context;
 mod convert;
 mod grants;
@@ -17,6 +18,7 @@ mod provider;
 mod results;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -64,6 +66,10 @@ pub struct RuntimeOptions {
     /// ([`Limits::fuel`]). Metering slows guest code a little, so it is off
     /// unless some provider needs it.
     pub fuel: bool,
+    /// Keep compiled components here, keyed by component digest and engine
+    /// settings, so later processes skip compiling; `None` compiles every
+    /// time.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// The shared wasmtime engine, linker and deadline ticker. Cheap to clone.
@@ -72,6 +78,7 @@ pub struct Runtime {
     engine: Engine,
     linker: Arc<Linker<CallContext>>,
     options: RuntimeOptions,
+    cache: Option<cache::ComponentCache>,
 }
 
 impl Runtime {
@@ -102,10 +109,15 @@ impl Runtime {
         host::config::add_to_linker(&mut linker)?;
 
         spawn_epoch_ticker(&engine);
+        let cache = options
+            .cache_dir
+            .clone()
+            .map(|dir| cache::ComponentCache::new(dir, &engine));
         Ok(Self {
             engine,
             linker: Arc::new(linker),
             options,
+            cache,
         })
     }
 
@@ -150,8 +162,11 @@ impl Runtime {
     }
 
     fn compile(&self, component: &[u8]) -> Result<Component, String> {
-        Component::new(&self.engine, component)
-            .map_err(|err| format!("it is not a valid component: {err:#}"))
+        match &self.cache {
+            Some(cache) => cache.load_or_compile(&self.engine, component),
+            None => Component::new(&self.engine, component),
+        }
+        .map_err(|err| format!("it is not a valid component: {err:#}"))
     }
 
     fn world_of(&self, component: &Component) -> (Vec<String>, Vec<String>) {
