@@ -277,6 +277,7 @@ fn the_config_file_configures_pins_and_is_checked() {
     let listed = sb.json(&["providers", "list"]);
     assert_eq!(listed[0]["memory_mib"], 32);
 
+    let before = sb.snapshot();
     let wasm = sb.dir.path().join("mock.wasm");
     std::fs::write(&wasm, landlord::embedded::MOCK_COMPONENT).unwrap();
     let pinned = sb.write(
@@ -299,6 +300,13 @@ fn the_config_file_configures_pins_and_is_checked() {
     assert!(
         err.contains("line 2") && err.contains("unknown field `memory`"),
         "{err}"
+    );
+    let (code, _) = sb.fails(&["--config", &pinned, "provision", SPEC]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        sb.snapshot(),
+        before,
+        "a refused configuration must change nothing"
     );
 }
 
