@@ -378,3 +378,28 @@ fn four_processes_provision_fifty_tenants_each_without_losing_any() {
     assert_eq!(provisions, 200);
     assert!(Path::new(&state_dir.join("state.db")).is_file());
 }
+
+#[test]
+fn the_default_provider_comes_from_the_environment() {
+    let sb = Sandbox::new();
+    let spec = sb.write(
+        "no-provider.json",
+        &spec_with(|s| {
+            s.as_object_mut().unwrap().remove("provider_type");
+        }),
+    );
+    let out = sb
+        .cmd()
+        .env("COMPUTE_DEFAULT_PROVIDER", "ecs")
+        .args(["provision", &spec])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("provider 'ecs' is not registered (registered: mock)"),
+        "{err}"
+    );
+    // Without it, the default is the embedded mock.
+    assert_eq!(sb.json(&["provision", &spec])["provider_type"], "mock");
+}
