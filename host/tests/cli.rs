@@ -128,6 +128,9 @@ fn the_whole_lifecycle_across_processes_with_json_output() {
         "{err}"
     );
     sb.ok(&["destroy", "acme"]);
+    // Destroying a tenant this host never knew succeeds and indexes nothing.
+    sb.ok(&["destroy", "never-seen"]);
+    assert_eq!(sb.json(&["tenants", "list"]).as_array().unwrap().len(), 1);
 
     let history = sb.json(&["history", "acme"]);
     let operations: Vec<&str> = history

@@ -184,6 +184,10 @@ impl Context {
         outcome: &Result<T, ComputeError>,
     ) -> anyhow::Result<()> {
         let previous = self.store.tenant(tenant_id)?;
+        if previous.is_none() && operation == Operation::Destroy {
+            // Destroying a tenant this host never knew: nothing to index.
+            return Ok(());
+        }
         let (state, last_outcome, result) = match outcome {
             Ok(value) => (
                 if operation == Operation::Destroy {
