@@ -429,6 +429,9 @@ impl Inner {
             },
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         };
+        // `name` is asked before the provider's state scope is known: what it
+        // writes is dropped.
+        let transaction = transaction.filter(|_| operation != Operation::Name);
         // Only calls that may change a tenant are journaled; a read's writes
         // (a provider should have none) are still kept with it.
         let record = matches!(
