@@ -224,6 +224,24 @@ impl Context {
     }
 }
 
+/// A tenant id and a provider override, as `destroy` and `status` take them.
+#[derive(Debug, clap::Args)]
+pub(crate) struct TenantArgs {
+    /// The tenant
+    pub(crate) tenant_id: String,
+    /// The provider [default: the tenant's provider from the tenant index, else the default provider]
+    #[arg(long)]
+    provider: Option<String>,
+}
+
+impl TenantArgs {
+    /// `--provider`, else the tenant's provider from the index, else the
+    /// default provider.
+    pub(crate) fn provider(&self, ctx: &Context) -> anyhow::Result<String> {
+        ctx.provider_of(&self.tenant_id, self.provider.as_deref())
+    }
+}
+
 /// Whether `path` looks like a component file rather than a provider name.
 pub(crate) fn is_path(text: &str) -> bool {
     text.ends_with(".wasm") || text.contains('/') || Path::new(text).is_file()

@@ -2,7 +2,7 @@
 
 use landlord::compute::Operation;
 
-use super::context::Context;
+use super::context::{Context, TenantArgs};
 use super::output::{self, OutputFormat};
 use super::{GlobalOpts, block_on, exit_status};
 
@@ -13,21 +13,21 @@ use super::{GlobalOpts, block_on, exit_status};
     exit_status!()
 ))]
 pub(crate) struct Opts {
-    /// The tenant to destroy
-    tenant_id: String,
-    /// The provider [default: the tenant's provider from the tenant index, else the default provider]
-    #[arg(long)]
-    provider: Option<String>,
+    #[command(flatten)]
+    tenant: TenantArgs,
 }
 
 pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
     let ctx = Context::open(global)?;
-    let provider = ctx.provider_of(&opts.tenant_id, opts.provider.as_deref())?;
-    let _lock = ctx.lock_tenant(&opts.tenant_id)?;
-    let outcome = block_on(ctx.manager.destroy_tenant(&opts.tenant_id, &provider))?;
+    let provider = opts.tenant.provider(&ctx)?;
+    let _lock = ctx.lock_tenant(&opts.tenant.tenant_id)?;
+    let outcome = block_on(
+        ctx.manager
+            .destroy_tenant(&opts.tenant.tenant_id, &provider),
+    )?;
     ctx.index(
         Operation::Destroy,
-        &opts.tenant_id,
+        &opts.tenant.tenant_id,
         &provider,
         None,
         &outcome,
@@ -35,12 +35,12 @@ pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
     outcome?;
     match ctx.format {
         OutputFormat::Json => output::json(&serde_json::json!({
-            "tenant_id": opts.tenant_id,
+            "tenant_id": opts.tenant.tenant_id,
             "provider_type": provider,
             "destroyed": true,
         })),
         OutputFormat::Text => {
-            output::lines(&[format!("destroyed {} on {provider}", opts.tenant_id)])
+            output::lines(&[format!("destroyed {} on {provider}", opts.tenant.tenant_id)])
         }
     }
 }

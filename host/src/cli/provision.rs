@@ -1,12 +1,10 @@
 //! `landlord provision <spec-file>`
 
-use std::path::PathBuf;
-
 use landlord::compute::{Operation, validate_compute_spec};
 
-use super::context::Context;
 use super::output::{self, OutputFormat};
-use super::{GlobalOpts, block_on, exit_status, spec};
+use super::spec::SpecArgs;
+use super::{GlobalOpts, block_on, exit_status};
 
 /// Provision a tenant from a spec file (JSON or YAML)
 #[derive(Debug, clap::Args)]
@@ -15,17 +13,12 @@ use super::{GlobalOpts, block_on, exit_status, spec};
     exit_status!()
 ))]
 pub(crate) struct Opts {
-    /// The spec file, or `-` for stdin
-    spec: PathBuf,
-    /// Use this provider instead of the spec's provider_type
-    #[arg(long)]
-    provider: Option<String>,
+    #[command(flatten)]
+    spec: SpecArgs,
 }
 
 pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
-    let mut spec = spec::read(&opts.spec)?;
-    let ctx = Context::open(global)?;
-    ctx.choose_provider(&mut spec, opts.provider.as_deref());
+    let (ctx, spec) = opts.spec.open(global)?;
     validate_compute_spec(&spec)?;
     let _lock = ctx.lock_tenant(&spec.tenant_id)?;
     let outcome = block_on(ctx.manager.provision_tenant(&spec))?;

@@ -5,6 +5,31 @@ use std::path::{Path, PathBuf};
 
 use landlord::compute::TenantComputeSpec;
 
+use super::GlobalOpts;
+use super::context::Context;
+
+/// A spec file and a provider override, as `provision`, `update` and
+/// `validate` take them.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SpecArgs {
+    /// The spec file (JSON or YAML), or `-` for stdin
+    spec: PathBuf,
+    /// Use this provider instead of the spec's provider_type
+    #[arg(long)]
+    provider: Option<String>,
+}
+
+impl SpecArgs {
+    /// Read the spec, then open the context (a bad file never touches the
+    /// state directory), and apply `--provider` or the default provider.
+    pub(crate) fn open(&self, global: &GlobalOpts) -> anyhow::Result<(Context, TenantComputeSpec)> {
+        let mut spec = read(&self.spec)?;
+        let ctx = Context::open(global)?;
+        ctx.choose_provider(&mut spec, self.provider.as_deref());
+        Ok((ctx, spec))
+    }
+}
+
 /// A spec file that could not be read or parsed.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SpecFileError {

@@ -1,6 +1,6 @@
 //! `landlord status <tenant-id>`
 
-use super::context::Context;
+use super::context::{Context, TenantArgs};
 use super::output::{self, OutputFormat};
 use super::{GlobalOpts, block_on, exit_status};
 
@@ -11,17 +11,17 @@ use super::{GlobalOpts, block_on, exit_status};
     exit_status!()
 ))]
 pub(crate) struct Opts {
-    /// The tenant
-    tenant_id: String,
-    /// The provider [default: the tenant's provider from the tenant index, else the default provider]
-    #[arg(long)]
-    provider: Option<String>,
+    #[command(flatten)]
+    tenant: TenantArgs,
 }
 
 pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
     let ctx = Context::open(global)?;
-    let provider = ctx.provider_of(&opts.tenant_id, opts.provider.as_deref())?;
-    let status = block_on(ctx.manager.get_tenant_status(&opts.tenant_id, &provider))??;
+    let provider = opts.tenant.provider(&ctx)?;
+    let status = block_on(
+        ctx.manager
+            .get_tenant_status(&opts.tenant.tenant_id, &provider),
+    )??;
     match ctx.format {
         OutputFormat::Json => output::json(&status),
         OutputFormat::Text => {

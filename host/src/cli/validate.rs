@@ -1,10 +1,8 @@
 //! `landlord validate <spec-file>`
 
-use std::path::PathBuf;
-
-use super::context::Context;
 use super::output::{self, OutputFormat};
-use super::{GlobalOpts, block_on, exit_status, spec};
+use super::spec::SpecArgs;
+use super::{GlobalOpts, block_on, exit_status};
 
 /// Check a spec (the host's rules, then the provider's) without provisioning
 #[derive(Debug, clap::Args)]
@@ -13,17 +11,12 @@ use super::{GlobalOpts, block_on, exit_status, spec};
     exit_status!()
 ))]
 pub(crate) struct Opts {
-    /// The spec file, or `-` for stdin
-    spec: PathBuf,
-    /// Use this provider instead of the spec's provider_type
-    #[arg(long)]
-    provider: Option<String>,
+    #[command(flatten)]
+    spec: SpecArgs,
 }
 
 pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
-    let mut spec = spec::read(&opts.spec)?;
-    let ctx = Context::open(global)?;
-    ctx.choose_provider(&mut spec, opts.provider.as_deref());
+    let (ctx, spec) = opts.spec.open(global)?;
     block_on(ctx.manager.validate_tenant_spec(&spec))??;
     match ctx.format {
         OutputFormat::Json => output::json(&serde_json::json!({
