@@ -10,6 +10,7 @@
 //! - [`state`] — where providers' key/value state lives between calls.
 //! - [`embedded`] — the components compiled into the binary (the mock).
 //! - [`config`] — the operator's `landlord.toml` and environment overrides.
+//! - [`conformance`] — the method contracts as executable rules, for any provider.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -40,6 +41,7 @@
 
 pub mod compute;
 pub mod config;
+pub mod conformance;
 pub mod embedded;
 pub mod sandbox;
 pub mod state;

@@ -406,3 +406,34 @@ fn the_default_provider_comes_from_the_environment() {
     // Without it, the default is the embedded mock.
     assert_eq!(sb.json(&["provision", &spec])["provider_type"], "mock");
 }
+
+#[test]
+fn the_conformance_kit_reports_each_rule_and_fails_on_a_broken_contract() {
+    let sb = Sandbox::new();
+    let report = sb.json(&["providers", "test", "mock"]);
+    assert_eq!(report["provider"], "mock");
+    let results = report["results"].as_array().unwrap();
+    assert_eq!(results.len(), 13);
+    assert!(results.iter().all(|r| r["passed"] == true), "{report}");
+
+    let quirky = sb.write(
+        "quirky.toml",
+        "[providers.mock]\nconfig = { \"quirk.destroy-missing-errors\" = \"true\" }\n",
+    );
+    let out = sb.run(&["--config", &quirky, "providers", "test", "mock"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("FAIL    destroy-missing-tenant-is-ok"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("mock: 13 rules, 11 passed, 2 failed"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("does not conform: destroy-twice-is-ok, destroy-missing-tenant-is-ok"),
+        "{stderr}"
+    );
+}

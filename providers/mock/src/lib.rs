@@ -3,7 +3,9 @@
 //! it keeps each tenant's spec in host state (the `state` import) and answers
 //! as a real provider would. An operator can make any operation fail through
 //! the `config` import: `fail.<operation>` = the message to fail with (for
-//! example `fail.provision = "quota exceeded"`).
+//! example `fail.provision = "quota exceeded"`). Two deliberate contract
+//! breaks exist to test the conformance kit: `quirk.destroy-missing-errors`
+//! and `quirk.update-never-unchanged` (set to `"true"`).
 
 use serde::{Deserialize, Serialize};
 
@@ -100,7 +102,11 @@ impl Guest for MockProvider {
         let Some(mut record) = load(&tenant_id)? else {
             return Err(ProviderError::TenantNotFound(tenant_id));
         };
-        let changes = diff::changes(&record.spec, &spec);
+        let mut changes = diff::changes(&record.spec, &spec);
+        if changes.is_empty() && quirk("update-never-unchanged") {
+            // A deliberate contract break, for testing the conformance kit.
+            changes.push("reapplied".to_owned());
+        }
         let status = if changes.is_empty() {
             UpdateStatus::NoChanges
         } else {
@@ -125,6 +131,10 @@ impl Guest for MockProvider {
     fn destroy(tenant_id: String) -> Result<(), ProviderError> {
         if let Some(message) = configured_failure("destroy") {
             return Err(ProviderError::OperationFailed(message));
+        }
+        if quirk("destroy-missing-errors") && load(&tenant_id)?.is_none() {
+            // A deliberate contract break, for testing the conformance kit.
+            return Err(ProviderError::TenantNotFound(tenant_id));
         }
         // Idempotent: deleting a missing key is not an error.
         state::delete(&tenant_key(&tenant_id)).map_err(state_failure)?;
@@ -184,6 +194,12 @@ impl Guest for MockProvider {
         }
         reject_invalid(&spec)
     }
+}
+
+/// Whether the deliberate contract break `name` is switched on
+/// (`quirk.<name> = "true"`); used only to test the conformance kit.
+fn quirk(name: &str) -> bool {
+    config::get(&format!("quirk.{name}")).as_deref() == Some("true")
 }
 
 /// The operator's failure switch for `operation`, if set.
