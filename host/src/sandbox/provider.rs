@@ -54,18 +54,21 @@ struct Inner {
 type GuestOutcome<T> = std::result::Result<T, wit::ProviderError>;
 
 /// One export call: its operation, the tenant it is about, how to make it,
-/// and how to check what it returned before its state writes are kept.
+/// and how to check its result before its state writes are kept.
 trait GuestCall: Send + 'static {
+    /// What the call returns when the guest succeeds.
     type Output: Send + 'static;
     const OPERATION: Operation;
     fn tenant_id(&self) -> &str;
-    fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()>;
-    fn summarize(site: &CallSite<'_>, output: &Self::Output) -> CallOutcome;
+    /// Refuse a result the host will not pass on (see `results.rs`).
+    fn check(_site: &CallSite<'_>, _output: &Self::Output) -> Result<()> {
+        Ok(())
+    }
     fn invoke(
         self,
         exports: &ProviderExports,
         store: &mut Store<CallContext>,
-    ) -> impl Future<Output = wasmtime::Result<Self::Output>>;
+    ) -> impl Future<Output = wasmtime::Result<GuestOutcome<Self::Output>>>;
 }
 
 struct NameCall;
@@ -81,152 +84,97 @@ impl GuestCall for NameCall {
     fn tenant_id(&self) -> &str {
         ""
     }
-    fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()> {
-        let _ = (site, output);
-        Ok(())
-    }
-    fn summarize(site: &CallSite<'_>, output: &Self::Output) -> CallOutcome {
-        let _ = (site, output);
-        CallOutcome::Ok
-    }
     async fn invoke(
         self,
         exports: &ProviderExports,
         store: &mut Store<CallContext>,
-    ) -> wasmtime::Result<String> {
-        exports.call_name(store).await
+    ) -> wasmtime::Result<GuestOutcome<String>> {
+        // `name` cannot fail with a provider-error.
+        exports.call_name(store).await.map(Ok)
     }
 }
 
 impl GuestCall for ProvisionCall {
-    type Output = GuestOutcome<wit::ProvisionResult>;
+    type Output = wit::ProvisionResult;
     const OPERATION: Operation = Operation::Provision;
     fn tenant_id(&self) -> &str {
         &self.0.tenant_id
     }
     fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()> {
-        checked(site, output, CallSite::check_provision)
-    }
-    fn summarize(site: &CallSite<'_>, output: &Self::Output) -> CallOutcome {
-        summarized(site, output)
+        site.check_provision(output)
     }
     async fn invoke(
         self,
         exports: &ProviderExports,
         store: &mut Store<CallContext>,
-    ) -> wasmtime::Result<Self::Output> {
+    ) -> wasmtime::Result<GuestOutcome<Self::Output>> {
         exports.call_provision(store, &self.0).await
     }
 }
 
 impl GuestCall for UpdateCall {
-    type Output = GuestOutcome<wit::UpdateResult>;
+    type Output = wit::UpdateResult;
     const OPERATION: Operation = Operation::Update;
     fn tenant_id(&self) -> &str {
         &self.0
     }
     fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()> {
-        checked(site, output, CallSite::check_update)
-    }
-    fn summarize(site: &CallSite<'_>, output: &Self::Output) -> CallOutcome {
-        summarized(site, output)
+        site.check_update(output)
     }
     async fn invoke(
         self,
         exports: &ProviderExports,
         store: &mut Store<CallContext>,
-    ) -> wasmtime::Result<Self::Output> {
+    ) -> wasmtime::Result<GuestOutcome<Self::Output>> {
         exports.call_update(store, &self.0, &self.1).await
     }
 }
 
 impl GuestCall for DestroyCall {
-    type Output = GuestOutcome<()>;
+    type Output = ();
     const OPERATION: Operation = Operation::Destroy;
     fn tenant_id(&self) -> &str {
         &self.0
-    }
-    fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()> {
-        checked(site, output, |_, ()| Ok(()))
-    }
-    fn summarize(site: &CallSite<'_>, output: &Self::Output) -> CallOutcome {
-        summarized(site, output)
     }
     async fn invoke(
         self,
         exports: &ProviderExports,
         store: &mut Store<CallContext>,
-    ) -> wasmtime::Result<Self::Output> {
+    ) -> wasmtime::Result<GuestOutcome<()>> {
         exports.call_destroy(store, &self.0).await
     }
 }
 
 impl GuestCall for GetStatusCall {
-    type Output = GuestOutcome<wit::ComputeStatus>;
+    type Output = wit::ComputeStatus;
     const OPERATION: Operation = Operation::GetStatus;
     fn tenant_id(&self) -> &str {
         &self.0
     }
     fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()> {
-        checked(site, output, CallSite::check_status)
-    }
-    fn summarize(site: &CallSite<'_>, output: &Self::Output) -> CallOutcome {
-        summarized(site, output)
+        site.check_status(output)
     }
     async fn invoke(
         self,
         exports: &ProviderExports,
         store: &mut Store<CallContext>,
-    ) -> wasmtime::Result<Self::Output> {
+    ) -> wasmtime::Result<GuestOutcome<Self::Output>> {
         exports.call_get_status(store, &self.0).await
     }
 }
 
 impl GuestCall for ValidateCall {
-    type Output = GuestOutcome<()>;
+    type Output = ();
     const OPERATION: Operation = Operation::Validate;
     fn tenant_id(&self) -> &str {
         &self.0.tenant_id
-    }
-    fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()> {
-        checked(site, output, |_, ()| Ok(()))
-    }
-    fn summarize(site: &CallSite<'_>, output: &Self::Output) -> CallOutcome {
-        summarized(site, output)
     }
     async fn invoke(
         self,
         exports: &ProviderExports,
         store: &mut Store<CallContext>,
-    ) -> wasmtime::Result<Self::Output> {
+    ) -> wasmtime::Result<GuestOutcome<()>> {
         exports.call_validate(store, &self.0).await
-    }
-}
-
-/// Check a guest's answer: its result with `check_ok`, its provider-error
-/// for size.
-fn checked<'a, T>(
-    site: &CallSite<'a>,
-    output: &GuestOutcome<T>,
-    check_ok: impl FnOnce(&CallSite<'a>, &T) -> Result<()>,
-) -> Result<()> {
-    match output {
-        Ok(value) => check_ok(site, value),
-        Err(err) => site.check_error(err),
-    }
-}
-
-/// The journal outcome of a guest's answer.
-fn summarized<T>(site: &CallSite<'_>, output: &GuestOutcome<T>) -> CallOutcome {
-    match output {
-        Ok(_) => CallOutcome::Ok,
-        Err(err) => {
-            let err = site.provider_error(err.clone());
-            CallOutcome::Failed {
-                kind: err.kind(),
-                message: err.to_string(),
-            }
-        }
     }
 }
 
@@ -329,14 +277,6 @@ impl WasmProvider {
             Err(_) => job(),
         }
     }
-
-    fn site<'a>(&'a self, operation: Operation, tenant_id: &'a str) -> CallSite<'a> {
-        CallSite {
-            provider: &self.inner.name,
-            operation,
-            tenant_id,
-        }
-    }
 }
 
 impl Inner {
@@ -387,12 +327,23 @@ impl Inner {
         // What the call produced, and the writes to keep with it (none when
         // the call is contained: a trap, a limit, a refused result).
         let (verdict, transaction) = match outcome {
-            Ok(Ok(Ok(value))) => {
-                match self
-                    .output_overflow(&context, operation)
-                    .map_or_else(|| C::check(&site, &value), Err)
-                {
-                    Ok(()) => (Ok(value), Some(context.state)),
+            Ok(Ok(Ok(answer))) => {
+                // The guest returned. A provider-error is its answer too, and
+                // its writes are kept with it; a guest that went past its
+                // output cap, or whose answer the host refuses, failed and
+                // its writes are dropped.
+                let accepted = match self.output_overflow(&context, operation) {
+                    Some(overflow) => Err(overflow),
+                    None => match &answer {
+                        Ok(value) => C::check(&site, value),
+                        Err(err) => site.check_error(err),
+                    },
+                };
+                match accepted {
+                    Ok(()) => (
+                        answer.map_err(|err| site.provider_error(err)),
+                        Some(context.state),
+                    ),
                     Err(refused) => (Err(refused), None),
                 }
             }
@@ -421,7 +372,7 @@ impl Inner {
             tenant_id: tenant_id.clone(),
             operation,
             outcome: match &verdict {
-                Ok(value) => C::summarize(&site, value),
+                Ok(_) => CallOutcome::Ok,
                 Err(err) => CallOutcome::Failed {
                     kind: err.kind(),
                     message: err.to_string(),
@@ -577,48 +528,27 @@ impl Provider for WasmProvider {
     }
 
     async fn provision(&self, spec: &TenantComputeSpec) -> Result<ProvisionResult> {
-        let site = self.site(Operation::Provision, &spec.tenant_id);
-        let outcome = self.run(ProvisionCall(spec_to_wit(spec)?)).await?;
-        let now = Utc::now();
-        match outcome {
-            Ok(result) => Ok(provision_result_from_wit(result, now)),
-            Err(err) => Err(site.provider_error(err)),
-        }
+        let result = self.run(ProvisionCall(spec_to_wit(spec)?)).await?;
+        Ok(provision_result_from_wit(result, Utc::now()))
     }
 
     async fn update(&self, tenant_id: &str, spec: &TenantComputeSpec) -> Result<UpdateResult> {
-        let site = self.site(Operation::Update, tenant_id);
-        let outcome = self
+        let result = self
             .run(UpdateCall(tenant_id.to_owned(), spec_to_wit(spec)?))
             .await?;
-        let now = Utc::now();
-        match outcome {
-            Ok(result) => Ok(update_result_from_wit(result, now)),
-            Err(err) => Err(site.provider_error(err)),
-        }
+        Ok(update_result_from_wit(result, Utc::now()))
     }
 
     async fn destroy(&self, tenant_id: &str) -> Result<()> {
-        let site = self.site(Operation::Destroy, tenant_id);
-        self.run(DestroyCall(tenant_id.to_owned()))
-            .await?
-            .map_err(|err| site.provider_error(err))
+        self.run(DestroyCall(tenant_id.to_owned())).await
     }
 
     async fn get_status(&self, tenant_id: &str) -> Result<ComputeStatus> {
-        let site = self.site(Operation::GetStatus, tenant_id);
-        let outcome = self.run(GetStatusCall(tenant_id.to_owned())).await?;
-        let now = Utc::now();
-        match outcome {
-            Ok(status) => Ok(compute_status_from_wit(status, now)),
-            Err(err) => Err(site.provider_error(err)),
-        }
+        let status = self.run(GetStatusCall(tenant_id.to_owned())).await?;
+        Ok(compute_status_from_wit(status, Utc::now()))
     }
 
     async fn validate(&self, spec: &TenantComputeSpec) -> Result<()> {
-        let site = self.site(Operation::Validate, &spec.tenant_id);
-        self.run(ValidateCall(spec_to_wit(spec)?))
-            .await?
-            .map_err(|err| site.provider_error(err))
+        self.run(ValidateCall(spec_to_wit(spec)?)).await
     }
 }
