@@ -63,8 +63,5 @@ pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> Vec<String> {
 
 /// A unit enum's serde name (`UpdateStatus::NoChanges` → `no_changes`).
 pub(crate) fn name<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => String::from("?"),
-    }
+    landlord::compute::wire_name(value).unwrap_or_else(|| String::from("?"))
 }

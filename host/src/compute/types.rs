@@ -12,6 +12,16 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// The JSON name of a unit enum value (`UpdateStatus::NoChanges` →
+/// `no_changes`), as the seed's JSON and the journal spell it; `None` for
+/// anything that does not serialize to a string.
+pub fn wire_name<T: Serialize>(value: &T) -> Option<String> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => Some(name),
+        _ => None,
+    }
+}
+
 /// A string-to-string map, sorted by key (env, labels, resource ids, metadata).
 pub type StringMap = BTreeMap<String, String>;
 

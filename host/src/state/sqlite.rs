@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use crate::compute::wire_name;
+
 use super::{CallOutcome, CallRecord, StateError, StateStore, StateWrite};
 
 /// How long a writer waits for another process's transaction before failing.
@@ -74,12 +76,9 @@ pub struct SqliteStateStore {
     conn: Mutex<Connection>,
 }
 
-/// A unit enum's serde name (`ErrorKind::StateQuota` → `state_quota`), as stored.
+/// A unit enum's name as stored (`ErrorKind::StateQuota` → `state_quota`).
 fn name_of<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => String::new(),
-    }
+    wire_name(value).unwrap_or_default()
 }
 
 /// The unit enum value stored as `name`.
