@@ -437,3 +437,26 @@ fn the_conformance_kit_reports_each_rule_and_fails_on_a_broken_contract() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_journal_and_tenant_index_stay_readable_when_a_provider_is_broken() {
+    let sb = Sandbox::new();
+    sb.ok(&["provision", SPEC]);
+    let broken = sb.write(
+        "broken.toml",
+        "[providers.ecs]\ncomponent = \"missing.wasm\"\n",
+    );
+    // Reading the database needs no provider…
+    let tenants: Value =
+        serde_json::from_str(&sb.ok(&["--config", &broken, "--output", "json", "tenants", "list"]))
+            .unwrap();
+    assert_eq!(tenants[0]["tenant_id"], "acme");
+    sb.ok(&["--config", &broken, "history", "acme"]);
+    // …while commands that load providers report the broken one.
+    let (code, err) = sb.fails(&["--config", &broken, "providers", "list"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("missing.wasm: [providers.ecs]: cannot read it"),
+        "{err}"
+    );
+}

@@ -43,15 +43,24 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// The configuration, the state directory and its database, without
+/// loading any provider (for commands that only read the database).
+pub(crate) fn open_store(
+    global: &GlobalOpts,
+) -> anyhow::Result<(Config, PathBuf, Arc<SqliteStateStore>)> {
+    let config = Config::discover(global.config.as_deref())?;
+    let state_dir = config.state_dir(global.state_dir.as_deref());
+    std::fs::create_dir_all(&state_dir)
+        .with_context(|| format!("creating the state directory {}", state_dir.display()))?;
+    let store = Arc::new(SqliteStateStore::open(&state_dir.join("state.db"))?);
+    Ok((config, state_dir, store))
+}
+
 impl Context {
     /// Load the configuration, open the state directory and load every
     /// provider (the embedded mock unless the configuration replaces it).
     pub(crate) fn open(global: &GlobalOpts) -> anyhow::Result<Self> {
-        let config = Config::discover(global.config.as_deref())?;
-        let state_dir = config.state_dir(global.state_dir.as_deref());
-        std::fs::create_dir_all(&state_dir)
-            .with_context(|| format!("creating the state directory {}", state_dir.display()))?;
-        let store = Arc::new(SqliteStateStore::open(&state_dir.join("state.db"))?);
+        let (config, state_dir, store) = open_store(global)?;
 
         let fuel = config
             .providers
@@ -72,11 +81,11 @@ impl Context {
             let (source, bytes) = match &entry.component {
                 Some(path) => (
                     path.display().to_string(),
-                    std::fs::read(path).with_context(|| {
-                        format!(
-                            "[providers.{name}]: cannot read the component {}",
-                            path.display()
-                        )
+                    // A component that cannot be read is a configuration
+                    // error (exit 2), like one that cannot be loaded.
+                    std::fs::read(path).map_err(|err| ComputeError::Load {
+                        source_name: path.display().to_string(),
+                        message: format!("[providers.{name}]: cannot read it: {err}"),
                     })?,
                 ),
                 None => (

@@ -2,7 +2,7 @@
 
 use landlord::state::{CallOutcome, StateStore};
 
-use super::context::Context;
+use super::context::open_store;
 use super::output::{self, OutputFormat};
 use super::{GlobalOpts, exit_status};
 
@@ -15,9 +15,9 @@ pub(crate) struct Opts {
 }
 
 pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
-    let ctx = Context::open(global)?;
-    let journal = ctx.store.journal(opts.tenant_id.as_deref())?;
-    match ctx.format {
+    let (_, _, store) = open_store(global)?;
+    let journal = store.journal(opts.tenant_id.as_deref())?;
+    match global.output {
         OutputFormat::Json => output::json(&journal),
         OutputFormat::Text => {
             let rows: Vec<Vec<String>> = journal

@@ -1,6 +1,6 @@
 //! `landlord tenants list`
 
-use super::context::Context;
+use super::context::open_store;
 use super::output::{self, OutputFormat};
 use super::{GlobalOpts, exit_status};
 
@@ -14,9 +14,9 @@ pub(crate) enum Command {
 
 pub(crate) fn run(global: &GlobalOpts, command: Command) -> anyhow::Result<()> {
     let Command::List = command;
-    let ctx = Context::open(global)?;
-    let tenants = ctx.store.tenants()?;
-    match ctx.format {
+    let (_, _, store) = open_store(global)?;
+    let tenants = store.tenants()?;
+    match global.output {
         OutputFormat::Json => output::json(&tenants),
         OutputFormat::Text => {
             let rows: Vec<Vec<String>> = tenants
