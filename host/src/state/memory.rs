@@ -16,6 +16,9 @@ pub struct MemoryStateStore {
 struct Inner {
     /// provider → key → value.
     entries: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+    /// provider → bytes of its keys plus values, kept as writes are applied
+    /// so a quota check does not walk every entry.
+    usage: BTreeMap<String, u64>,
     journal: Vec<CallRecord>,
 }
 
@@ -38,11 +41,19 @@ impl MemoryStateStore {
 
 fn apply(inner: &mut Inner, provider: &str, writes: &[StateWrite]) {
     let keys = inner.entries.entry(provider.to_owned()).or_default();
+    let usage = inner.usage.entry(provider.to_owned()).or_default();
+    let size = |key: &str, value: &[u8]| (key.len() + value.len()) as u64;
     for (key, value) in writes {
-        match value {
-            Some(value) => keys.insert(key.clone(), value.clone()),
+        let replaced = match value {
+            Some(value) => {
+                *usage += size(key, value);
+                keys.insert(key.clone(), value.clone())
+            }
             None => keys.remove(key),
         };
+        if let Some(old) = replaced {
+            *usage -= size(key, &old);
+        }
     }
 }
 
@@ -71,16 +82,7 @@ impl StateStore for MemoryStateStore {
     }
 
     fn usage(&self, provider: &str) -> Result<u64, StateError> {
-        Ok(self
-            .lock()
-            .entries
-            .get(provider)
-            .map(|keys| {
-                keys.iter()
-                    .map(|(key, value)| (key.len() + value.len()) as u64)
-                    .sum()
-            })
-            .unwrap_or(0))
+        Ok(self.lock().usage.get(provider).copied().unwrap_or(0))
     }
 
     fn finish_call(
@@ -159,6 +161,17 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(store.usage("p").unwrap(), 8 + 1 + 5 + 1);
         assert_eq!(store.usage("nobody").unwrap(), 0);
+        // Replacing a value counts the new size only; deleting a missing key
+        // changes nothing.
+        store.apply(
+            "p",
+            &[
+                ("tenant/b".into(), Some(vec![0; 10])),
+                ("missing".into(), None),
+            ],
+        );
+        assert_eq!(store.usage("p").unwrap(), 8 + 10 + 5 + 1);
+        store.apply("p", &[("tenant/b".into(), Some(vec![2]))]);
         assert_eq!(store.list_keys("p", "tenant/").unwrap(), ["tenant/b"]);
         assert_eq!(store.list_keys("p", "").unwrap(), ["other", "tenant/b"]);
         assert_eq!(store.journal(None).unwrap().len(), 2);
