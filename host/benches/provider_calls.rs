@@ -9,7 +9,9 @@
 //! mock's work (baseline); (b) the same through `WasmProvider`, a fresh
 //! instance per call; (c) get-status and validate likewise; (d) provisions
 //! over many tenants on 1 and 2 threads; (e) component load: compile vs the
-//! precompiled cache. See `docs/performance.md`.
+//! precompiled cache; (f) resident memory per live instance at 1 000 and
+//! 10 000 instances. `BENCH_ONLY=calls,scaling,load,memory` picks sections.
+//! See `docs/performance.md`.
 
 #![allow(clippy::print_stdout, missing_docs)]
 
@@ -24,7 +26,7 @@ use landlord::compute::{
     Provider, ProvisionResult, ProvisionStatus, Registry, Result, TenantComputeSpec, UpdateResult,
     UpdateStatus,
 };
-use landlord::sandbox::{ProviderSettings, Runtime, RuntimeOptions, WasmProvider};
+use landlord::sandbox::{Allocation, ProviderSettings, Runtime, RuntimeOptions, WasmProvider};
 use landlord::state::MemoryStateStore;
 
 /// The mock's logic, natively: specs kept as JSON bytes in a map (as the
@@ -228,6 +230,7 @@ fn throughput(manager: &Manager, threads: usize, tenants: usize) -> f64 {
             let manager = manager.clone();
             scope.spawn(move || {
                 let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
                     .build()
                     .unwrap();
                 runtime.block_on(async {
@@ -244,21 +247,44 @@ fn throughput(manager: &Manager, threads: usize, tenants: usize) -> f64 {
     tenants as f64 / started.elapsed().as_secs_f64()
 }
 
+/// Sections to run: every one unless `BENCH_ONLY` lists some
+/// (`calls,scaling,load,memory`), e.g. to profile one with `perf record`.
+fn wanted(section: &str) -> bool {
+    std::env::var("BENCH_ONLY").map_or(true, |only| only.split(',').any(|s| s.trim() == section))
+}
+
 fn main() {
     let n: usize = std::env::var("BENCH_ITERATIONS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000);
+    let sandbox = Runtime::new().unwrap();
+    println!("instance allocation: {}", sandbox.allocation());
+    if wanted("calls") {
+        calls(&sandbox, n);
+    }
+    if wanted("scaling") {
+        scaling(&sandbox, n);
+    }
+    if wanted("load") {
+        loading();
+    }
+    if wanted("memory") {
+        memory();
+    }
+}
+
+/// (a)–(c): the same calls natively and sandboxed, side by side.
+fn calls(sandbox: &Runtime, n: usize) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let sandbox = Runtime::new().unwrap();
     let native = manager(Arc::new(NativeMock::default()));
-    let wasm = manager(Arc::new(wasm_mock(&sandbox)));
+    let wasm = manager(Arc::new(wasm_mock(sandbox)));
 
-    println!("{n} calls each, 3-container spec; median and p90 per call\n");
+    println!("\n{n} calls each, 3-container spec; median and p90 per call\n");
     println!("| call | native median | native p90 | wasm median | wasm p90 | wasm / native |");
     println!("|---|---|---|---|---|---|");
     runtime.block_on(async {
@@ -291,15 +317,21 @@ fn main() {
         .await;
         row("validate", native_validate, wasm_validate);
     });
+}
 
-    let tenants = n;
+/// (d): provisions of distinct tenants on 1 and on 2 threads.
+fn scaling(sandbox: &Runtime, tenants: usize) {
+    let wasm = manager(Arc::new(wasm_mock(sandbox)));
     let one_thread = throughput(&wasm, 1, tenants);
     let two_threads = throughput(&wasm, 2, tenants);
     println!(
         "\nwasm provisions over {tenants} tenants: {one_thread:.0}/s on 1 thread, {two_threads:.0}/s on 2 threads ({:.2}×)",
         two_threads / one_thread
     );
+}
 
+/// (e): component load, compiling vs the precompiled cache.
+fn loading() {
     let dir = std::env::temp_dir().join(format!("landlord-bench-cache-{}", std::process::id()));
     let cached = || {
         Runtime::with_options(RuntimeOptions {
@@ -334,4 +366,75 @@ fn main() {
         compile / from_cache
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The process's resident set size, in KiB (Linux; 0 elsewhere).
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// (f): resident memory per live (instantiated, idle) instance, at 1 000
+/// and 10 000 instances, with each allocator that can hold that many.
+fn memory() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    println!("\n| allocator | live instances | RSS before | RSS with them | per instance |");
+    println!("|---|---|---|---|---|");
+    for (allocation, count) in [
+        (Allocation::Pooling, 1_000u32),
+        (Allocation::Pooling, 10_000),
+        (Allocation::OnDemand, 1_000),
+        (Allocation::OnDemand, 10_000),
+    ] {
+        let sandbox = match Runtime::with_options(RuntimeOptions {
+            allocation,
+            max_concurrent_calls: count,
+            ..RuntimeOptions::default()
+        }) {
+            Ok(sandbox) => sandbox,
+            Err(err) => {
+                println!("| {allocation:?} | {count} | – | – | unavailable: {err} |");
+                continue;
+            }
+        };
+        let provider = wasm_mock(&sandbox);
+        let before = rss_kib();
+        let (live, failure) = runtime.block_on(async {
+            let mut live = Vec::with_capacity(count as usize);
+            for _ in 0..count {
+                match provider.instantiate_idle().await {
+                    Ok(instance) => live.push(instance),
+                    Err(err) => return (live, Some(err)),
+                }
+            }
+            (live, None)
+        });
+        let with = rss_kib();
+        if let Some(err) = failure {
+            println!(
+                "| {} | {count} | – | – | failed after {} instances: {err} |",
+                sandbox.allocation(),
+                live.len()
+            );
+            continue;
+        }
+        println!(
+            "| {} | {count} | {:.1} MiB | {:.1} MiB | {:.1} KiB |",
+            sandbox.allocation(),
+            before as f64 / 1024.0,
+            with as f64 / 1024.0,
+            (with.saturating_sub(before)) as f64 / f64::from(count)
+        );
+        drop(live);
+    }
 }

@@ -116,19 +116,22 @@ pub async fn check(
     component: &[u8],
     settings: &ProviderSettings,
 ) -> Result<Report, ComputeError> {
+    // Compiled once; every rule gets the same provider over fresh state.
+    let loaded = WasmProvider::load(
+        runtime,
+        source_name,
+        component,
+        settings.clone(),
+        Arc::new(MemoryStateStore::new()),
+    )?;
     let subject = || -> Result<Subject, ComputeError> {
         let state = Arc::new(MemoryStateStore::new());
-        let provider = WasmProvider::load(
-            runtime,
-            source_name,
-            component,
-            settings.clone(),
-            state.clone(),
-        )?;
-        Ok(Subject { provider, state })
+        Ok(Subject {
+            provider: loaded.with_state(state.clone()),
+            state,
+        })
     };
-    let first = subject()?;
-    let name = first.provider.name().to_owned();
+    let name = loaded.name().to_owned();
     let spec = |tenant: &str| sample_spec(tenant, &name);
     let mut results = Vec::new();
     let mut rule = |rule: &'static str, outcome: Result<String, String>| {

@@ -69,6 +69,7 @@ impl Context {
         let runtime = Runtime::with_options(RuntimeOptions {
             fuel,
             cache_dir: Some(state_dir.join("cache")),
+            ..RuntimeOptions::default()
         })?;
         let registry = Arc::new(Registry::new());
         let mut providers = Vec::new();

@@ -74,9 +74,12 @@ pub(crate) struct GlobalOpts {
     quiet: bool,
 }
 
-/// Run a tenant operation on the calling thread's runtime.
+/// Run a tenant operation on the calling thread's runtime (with timers:
+/// provider calls run under a deadline).
 pub(crate) fn block_on<F: Future>(future: F) -> anyhow::Result<F::Output> {
-    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?;
     Ok(runtime.block_on(future))
 }
 

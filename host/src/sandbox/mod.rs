@@ -23,11 +23,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 pub use grants::Grants;
 pub use limits::Limits;
-pub use provider::WasmProvider;
+pub use provider::{IdleInstance, WasmProvider};
 pub use results::{MAX_RESULT_ITEMS, MAX_RESULT_TEXT};
 
 use crate::compute::ComputeError;
@@ -60,7 +60,7 @@ pub struct ComponentReport {
 }
 
 /// Engine-wide choices, fixed when the runtime is created.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuntimeOptions {
     /// Meter fuel in every call, so providers may have a fuel budget
     /// ([`Limits::fuel`]). Metering slows guest code a little, so it is off
@@ -70,6 +70,91 @@ pub struct RuntimeOptions {
     /// settings, so later processes skip compiling; `None` compiles every
     /// time.
     pub cache_dir: Option<PathBuf>,
+    /// Where each call's instance gets its memories, tables and stack.
+    pub allocation: Allocation,
+    /// Most calls running at once, across every provider of this runtime;
+    /// further calls wait for a free slot (the wait does not count against
+    /// their deadline). With the pooling allocator this is also the number
+    /// of instance slots reserved up front.
+    pub max_concurrent_calls: u32,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        Self {
+            fuel: false,
+            cache_dir: None,
+            allocation: Allocation::default(),
+            max_concurrent_calls: 64,
+        }
+    }
+}
+
+/// How call instances get their memory (see `docs/performance.md`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Allocation {
+    /// The pooling allocator when this process can reserve its address
+    /// space, else on demand (logged as a warning).
+    #[default]
+    Auto,
+    /// Always the pooling allocator: memories, tables and stacks are
+    /// reserved once and reused, so a call maps and unmaps nothing.
+    /// Creating the runtime fails if the reservation does.
+    Pooling,
+    /// Map every instance's memory when the call starts and unmap it when
+    /// it ends: no up-front reservation, more work per call.
+    OnDemand,
+}
+
+/// Which allocator a runtime ended up with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActiveAllocation {
+    /// The pooling allocator, with this many instance slots.
+    Pooling {
+        /// Instance slots (= [`RuntimeOptions::max_concurrent_calls`]).
+        slots: u32,
+    },
+    /// On demand; `fallback` says why, when pooling was asked for but failed.
+    OnDemand {
+        /// Why the pooling allocator could not be used, if it was tried.
+        fallback: Option<String>,
+    },
+}
+
+impl std::fmt::Display for ActiveAllocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ActiveAllocation::Pooling { slots } => write!(f, "pooling ({slots} slots)"),
+            ActiveAllocation::OnDemand { fallback: None } => f.write_str("on demand"),
+            ActiveAllocation::OnDemand {
+                fallback: Some(why),
+            } => write!(f, "on demand (pooling unavailable: {why})"),
+        }
+    }
+}
+
+/// What the pooling allocator reserves. Per component: enough for any
+/// provider whose [`Limits`] stay within these counts (a provider
+/// configured beyond them is refused at load under pooling, see
+/// [`Runtime::check_limits`]). In all: per call slot, room for the one or
+/// two memories and few tables that real components have; each memory slot
+/// reserves about 4 GiB of address space, so this is what bounds the pool.
+mod pool {
+    /// Linear memories reserved per call slot, on average.
+    pub(super) const MEMORIES_PER_SLOT: u32 = 2;
+    /// Tables reserved per call slot, on average.
+    pub(super) const TABLES_PER_SLOT: u32 = 4;
+    /// Core instances one component may create.
+    pub(super) const CORE_INSTANCES_PER_COMPONENT: u32 = 64;
+    /// Linear memories one component may define.
+    pub(super) const MEMORIES_PER_COMPONENT: u32 = 8;
+    /// Tables one component may define.
+    pub(super) const TABLES_PER_COMPONENT: u32 = 32;
+    /// Elements one table may hold.
+    pub(super) const TABLE_ELEMENTS: usize = 1 << 20;
+    /// Bytes of each memory, table and stack slot kept resident between
+    /// calls and reset in place.
+    pub(super) const KEEP_RESIDENT: usize = 8 << 20;
 }
 
 /// The shared wasmtime engine, linker and deadline ticker. Cheap to clone.
@@ -78,6 +163,9 @@ pub struct Runtime {
     engine: Engine,
     linker: Arc<Linker<CallContext>>,
     options: RuntimeOptions,
+    allocation: ActiveAllocation,
+    /// One permit per call that may run at once.
+    pub(crate) call_slots: Arc<tokio::sync::Semaphore>,
     cache: Option<cache::ComponentCache>,
 }
 
@@ -100,7 +188,31 @@ impl Runtime {
         let mut config = Config::new();
         config.epoch_interruption(true);
         config.consume_fuel(options.fuel);
-        let engine = Engine::new(&config)?;
+        let slots = options.max_concurrent_calls.max(1);
+        let (engine, allocation) = match options.allocation {
+            Allocation::OnDemand => (
+                Engine::new(&config)?,
+                ActiveAllocation::OnDemand { fallback: None },
+            ),
+            Allocation::Pooling => (
+                pooling_engine(&mut config, slots)?,
+                ActiveAllocation::Pooling { slots },
+            ),
+            Allocation::Auto => match pooling_engine(&mut config.clone(), slots) {
+                Ok(engine) => (engine, ActiveAllocation::Pooling { slots }),
+                Err(err) => {
+                    // Typically an address-space limit (`ulimit -v`): the
+                    // pool reserves several TiB of virtual memory up front.
+                    tracing::warn!(error = %format!("{err:#}"), "the pooling allocator is unavailable; instances are allocated on demand");
+                    (
+                        Engine::new(&config)?,
+                        ActiveAllocation::OnDemand {
+                            fallback: Some(format!("{err:#}")),
+                        },
+                    )
+                }
+            },
+        };
 
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -116,7 +228,9 @@ impl Runtime {
         Ok(Self {
             engine,
             linker: Arc::new(linker),
+            call_slots: Arc::new(tokio::sync::Semaphore::new(slots as usize)),
             options,
+            allocation,
             cache,
         })
     }
@@ -124,6 +238,57 @@ impl Runtime {
     /// The options this runtime was created with.
     pub fn options(&self) -> &RuntimeOptions {
         &self.options
+    }
+
+    /// The instance allocator in use (pooling, or on demand and why).
+    pub fn allocation(&self) -> &ActiveAllocation {
+        &self.allocation
+    }
+
+    /// Wait for a call slot; the call runs while the permit is held.
+    pub(crate) async fn call_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        // The semaphore is never closed, so acquiring fails only in theory;
+        // a call then runs without a slot rather than not at all.
+        self.call_slots.acquire().await.ok()
+    }
+
+    /// Why `limits` cannot be met by this runtime's allocator, if they cannot.
+    pub(crate) fn check_limits(&self, limits: &Limits) -> Result<(), String> {
+        if !matches!(self.allocation, ActiveAllocation::Pooling { .. }) {
+            return Ok(());
+        }
+        let over = [
+            (
+                "instances",
+                limits.instances,
+                pool::CORE_INSTANCES_PER_COMPONENT as usize,
+            ),
+            (
+                "memories",
+                limits.memories,
+                pool::MEMORIES_PER_COMPONENT as usize,
+            ),
+            ("tables", limits.tables, pool::TABLES_PER_COMPONENT as usize),
+            (
+                "table_elements",
+                limits.table_elements,
+                pool::TABLE_ELEMENTS,
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, asked, most)| asked > most)
+        .map(|(name, asked, most)| {
+            format!("limits.{name} = {asked} is more than the pooling allocator's {most}")
+        })
+        .collect::<Vec<_>>();
+        if over.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{}; lower it, or run with the on-demand allocator",
+                over.join("; ")
+            ))
+        }
     }
 
     pub(crate) fn fuel_enabled(&self) -> bool {
@@ -203,12 +368,36 @@ impl Runtime {
         ComputeProviderPre::new(pre)
             .map_err(|err| format!("its provider export does not match the host's: {err:#}"))
     }
+}
 
-    /// Epoch ticks that cover `timeout` (at least one).
-    pub(crate) fn deadline_ticks(&self, timeout: Duration) -> u64 {
-        let ticks = timeout.as_nanos().div_ceil(EPOCH_TICK.as_nanos());
-        u64::try_from(ticks).unwrap_or(u64::MAX).max(1)
-    }
+/// An engine with the pooling allocator sized for `slots` concurrent calls.
+/// Fails when the process cannot reserve the pool's address space.
+fn pooling_engine(config: &mut Config, slots: u32) -> wasmtime::Result<Engine> {
+    let mut pooling = PoolingAllocationConfig::new();
+    pooling
+        .total_component_instances(slots)
+        .total_core_instances(slots * pool::CORE_INSTANCES_PER_COMPONENT)
+        .total_memories(slots * pool::MEMORIES_PER_SLOT)
+        .total_tables(slots * pool::TABLES_PER_SLOT)
+        .total_stacks(slots)
+        .max_core_instances_per_component(pool::CORE_INSTANCES_PER_COMPONENT)
+        .max_memories_per_component(pool::MEMORIES_PER_COMPONENT)
+        .max_tables_per_component(pool::TABLES_PER_COMPONENT)
+        .max_memories_per_module(pool::MEMORIES_PER_COMPONENT)
+        .max_tables_per_module(pool::TABLES_PER_COMPONENT)
+        .table_elements(pool::TABLE_ELEMENTS)
+        // Reset what a call dirtied by copying it back rather than by
+        // `madvise`: each `madvise` (and each fault on the next use) changes
+        // the page tables, and in a multi-threaded process every such change
+        // interrupts the other cores to flush their TLBs, which serialized
+        // concurrent calls. With PAGEMAP_SCAN (Linux 6.7+) only the pages the
+        // call touched are reset.
+        .linear_memory_keep_resident(pool::KEEP_RESIDENT)
+        .table_keep_resident(pool::KEEP_RESIDENT)
+        .async_stack_keep_resident(pool::KEEP_RESIDENT)
+        .pagemap_scan(Enabled::Auto);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    Engine::new(config)
 }
 
 /// Advance the engine's epoch every [`EPOCH_TICK`]. The thread holds only a

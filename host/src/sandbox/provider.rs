@@ -1,11 +1,13 @@
 //! [`WasmProvider`]: the [`Provider`] trait implemented by calling a
 //! component, each call in a fresh store and instance.
 //!
-//! A call runs on a thread of its own (tokio's blocking pool when there is a
-//! runtime), driven by a small per-thread current-thread runtime: a guest
-//! that computes cannot stall the caller's executor, and a guest that waits
-//! inside a host import (a WASI sleep, say) is cut off by the same deadline
-//! as one that loops, because the whole call is one future under a timeout.
+//! A call is one future (instantiate, then call the export) under a tokio
+//! timeout, run in the caller's task. The guest runs on a fiber that yields
+//! back to the executor every epoch tick, so a guest that computes holds a
+//! worker for at most one tick at a time, and a guest that loops or waits
+//! inside a host import (a WASI sleep, say) is cut off by the same deadline.
+//! Without a tokio runtime the future is driven by a small per-thread
+//! current-thread runtime.
 
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
@@ -48,6 +50,14 @@ struct Inner {
     grants: Grants,
     config: Arc<BTreeMap<String, String>>,
     state: Arc<dyn StateStore>,
+}
+
+/// An instantiated provider with no call running, from
+/// [`WasmProvider::instantiate_idle`]. Dropping it frees the instance.
+pub struct IdleInstance {
+    _instance: super::bindings::ComputeProvider,
+    _store: Store<CallContext>,
+    _slot: tokio::sync::OwnedSemaphorePermit,
 }
 
 /// What a guest call returned when it did not trap.
@@ -219,6 +229,7 @@ impl WasmProvider {
                 "its limits set a fuel budget, but the runtime meters no fuel; create it with RuntimeOptions { fuel: true, .. }".into(),
             ));
         }
+        runtime.check_limits(&settings.limits).map_err(load_error)?;
         let pre = runtime
             .instantiate_pre(component, &settings.grants)
             .map_err(load_error)?;
@@ -231,8 +242,9 @@ impl WasmProvider {
             config: Arc::new(settings.config),
             state,
         };
-        // Like every call, the name call runs on a thread of its own.
-        let name = std::thread::scope(|scope| scope.spawn(|| inner.call(NameCall)).join())
+        // On a thread of its own: `load` may be called from inside a tokio
+        // runtime, where this thread cannot block on another one.
+        let name = std::thread::scope(|scope| scope.spawn(|| inner.call_blocking(NameCall)).join())
             .map_err(|_| {
                 load_error("the host thread asking for the provider's name failed".into())
             })?
@@ -249,6 +261,51 @@ impl WasmProvider {
         })
     }
 
+    /// The same compiled component, settings and name over another state
+    /// store: no compiling, no `name()` call. The conformance kit gives each
+    /// rule fresh state this way.
+    pub fn with_state(&self, state: Arc<dyn StateStore>) -> Self {
+        let inner = &self.inner;
+        Self {
+            inner: Arc::new(Inner {
+                name: Arc::clone(&inner.name),
+                runtime: inner.runtime.clone(),
+                pre: inner.pre.clone(),
+                limits: Arc::clone(&inner.limits),
+                grants: inner.grants.clone(),
+                config: Arc::clone(&inner.config),
+                state,
+            }),
+        }
+    }
+
+    /// A fresh instance of the component with no call in it, kept alive
+    /// until the value is dropped: for measuring what each live instance
+    /// costs (benchmark (f) in `docs/performance.md`). It holds one of the
+    /// runtime's call slots; `Err` when none is free.
+    pub async fn instantiate_idle(&self) -> Result<IdleInstance> {
+        let inner = &self.inner;
+        let slot = Arc::clone(&inner.runtime.call_slots)
+            .try_acquire_owned()
+            .map_err(|_| ComputeError::ResourceLimit {
+                provider: inner.name.to_string(),
+                operation: Operation::Name,
+                limit: LimitKind::Memory,
+                message: "every call slot of the runtime is in use".into(),
+            })?;
+        let mut store = inner.new_store(Operation::Name)?;
+        let instance = inner
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|err| inner.contain(err, store.data(), Operation::Name))?;
+        Ok(IdleInstance {
+            _instance: instance,
+            _store: store,
+            _slot: slot,
+        })
+    }
+
     /// The limits every call of this provider runs under.
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
@@ -259,52 +316,38 @@ impl WasmProvider {
         &self.inner.grants
     }
 
-    /// Run `call` on a blocking thread (or on this thread when there is no
-    /// tokio runtime), inside the caller's tracing span.
+    /// Run `call` in the caller's task, or, outside a tokio runtime, on this
+    /// thread's call runtime.
     async fn run<C: GuestCall>(&self, call: C) -> Result<C::Output> {
-        let inner = Arc::clone(&self.inner);
-        let span = tracing::Span::current();
-        let job = move || span.in_scope(|| inner.call(call));
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) => handle
-                .spawn_blocking(job)
-                .await
-                .map_err(|err| ComputeError::Trap {
-                    provider: self.inner.name.to_string(),
-                    operation: C::OPERATION,
-                    message: format!("the host thread running the call failed: {err}"),
-                })?,
-            Err(_) => job(),
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return self.inner.call(call).await;
         }
+        self.inner.call_blocking(call)
     }
 }
 
 impl Inner {
-    /// One call in a fresh store and instance, on this thread. State writes
-    /// are kept only if the guest returned (a result or a provider-error)
-    /// and the host accepted its answer; on a trap, timeout, limit or refused
-    /// result they are dropped with the store. Either way the call is
-    /// journaled, in the same store transaction as its writes.
-    fn call<C: GuestCall>(&self, call: C) -> Result<C::Output> {
+    /// [`call`](Self::call) driven to completion on this thread.
+    fn call_blocking<C: GuestCall>(&self, call: C) -> Result<C::Output> {
+        block_on_call_runtime(self.call(call)).unwrap_or_else(|err| {
+            Err(ComputeError::Trap {
+                provider: self.name.to_string(),
+                operation: C::OPERATION,
+                message: format!("the host could not start a runtime for the call: {err}"),
+            })
+        })
+    }
+
+    /// One call in a fresh store and instance. State writes are kept only
+    /// if the guest returned (a result or a provider-error) and the host
+    /// accepted its answer; on a trap, timeout, limit or refused result they
+    /// are dropped with the store. Either way the call is journaled, in the
+    /// same store transaction as its writes.
+    async fn call<C: GuestCall>(&self, call: C) -> Result<C::Output> {
         let operation = C::OPERATION;
-        let context = CallContext::new(
-            Arc::clone(&self.name),
-            operation,
-            Arc::clone(&self.limits),
-            Arc::clone(&self.config),
-            Arc::clone(&self.state),
-        );
-        let mut store = Store::new(self.runtime.engine(), context);
-        store.limiter(|context| &mut context.limiter);
-        store.set_epoch_deadline(self.runtime.deadline_ticks(self.limits.timeout));
-        store.epoch_deadline_trap();
-        if self.runtime.fuel_enabled() {
-            // A runtime with fuel meters every store; no budget means all of it.
-            let fuel = self.limits.fuel.unwrap_or(u64::MAX);
-            if let Err(err) = store.set_fuel(fuel) {
-                return Err(self.contain(err, store.data(), operation));
-            }
-        }
+        // Held until the store (and with it the instance) is gone.
+        let _slot = self.runtime.call_slot().await;
+        let mut store = self.new_store(operation)?;
 
         let tenant_id = call.tenant_id().to_owned();
         let started_at = Utc::now();
@@ -315,8 +358,7 @@ impl Inner {
             call.invoke(bindings.landlord_compute_provider(), &mut store)
                 .await
         };
-        // The timer must be created inside the runtime that drives it.
-        let outcome = block_on_call_runtime(async { tokio::time::timeout(timeout, guest).await });
+        let outcome = tokio::time::timeout(timeout, guest).await;
         let context = store.into_data();
         self.log_output(&context, operation);
         let site = CallSite {
@@ -327,7 +369,7 @@ impl Inner {
         // What the call produced, and the writes to keep with it (none when
         // the call is contained: a trap, a limit, a refused result).
         let (verdict, transaction) = match outcome {
-            Ok(Ok(Ok(answer))) => {
+            Ok(Ok(answer)) => {
                 // The guest returned. A provider-error is its answer too, and
                 // its writes are kept with it; a guest that went past its
                 // output cap, or whose answer the host refuses, failed and
@@ -347,21 +389,14 @@ impl Inner {
                     Err(refused) => (Err(refused), None),
                 }
             }
-            Ok(Ok(Err(err))) => (Err(self.contain(err, &context, operation)), None),
-            // The deadline passed while the guest waited in a host import.
-            Ok(Err(_elapsed)) => (
+            Ok(Err(err)) => (Err(self.contain(err, &context, operation)), None),
+            // The deadline passed, while the guest computed (it yields every
+            // epoch tick) or waited in a host import.
+            Err(_elapsed) => (
                 Err(ComputeError::Timeout {
                     provider: self.name.to_string(),
                     operation,
                     limit: timeout,
-                }),
-                None,
-            ),
-            Err(err) => (
-                Err(ComputeError::Trap {
-                    provider: self.name.to_string(),
-                    operation,
-                    message: format!("the host could not start a runtime for the call: {err}"),
                 }),
                 None,
             ),
@@ -401,6 +436,31 @@ impl Inner {
             message: err.0,
         })?;
         verdict
+    }
+
+    /// A store for one call of `operation`, with this provider's limits.
+    fn new_store(&self, operation: Operation) -> Result<Store<CallContext>> {
+        let context = CallContext::new(
+            Arc::clone(&self.name),
+            operation,
+            Arc::clone(&self.limits),
+            Arc::clone(&self.config),
+            Arc::clone(&self.state),
+        );
+        let mut store = Store::new(self.runtime.engine(), context);
+        store.limiter(|context| &mut context.limiter);
+        // Yield to the executor at every epoch tick; the call's timeout is
+        // the deadline.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+        if self.runtime.fuel_enabled() {
+            // A runtime with fuel meters every store; no budget means all of it.
+            let fuel = self.limits.fuel.unwrap_or(u64::MAX);
+            if let Err(err) = store.set_fuel(fuel) {
+                return Err(self.contain(err, store.data(), operation));
+            }
+        }
+        Ok(store)
     }
 
     /// The typed error for a call that trapped or hit a limit.
