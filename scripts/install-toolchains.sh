@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Install what the test build needs to build every provider from source, on
+# a fresh Debian machine: the Rust toolchain pinned by rust-toolchain.toml
+# with the wasm32-wasip2 target, the wit-bindgen and wasm-tools CLIs, and
+# each language's toolchain (providers/<language>-mock/install.sh). Every
+# step checks first and does nothing when the pinned version is present, so
+# a second run takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WIT_BINDGEN_VERSION=0.63.0
+WASM_TOOLS_VERSION=1.263.0
+
+step() { printf '== %s\n' "$*"; }
+
+step "rust toolchain (rust-toolchain.toml) + wasm32-wasip2"
+rustup toolchain install 1.95.0 --profile minimal --component rustfmt,clippy --target wasm32-wasip2
+rustup target add wasm32-wasip2
+rustup component add rustfmt clippy
+
+# `cargo install` compiles from crates.io; only the generators and
+# subcommands the providers use are built (a few minutes each on 2 cores).
+installed() { command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -q "$2"; }
+if installed wit-bindgen "$WIT_BINDGEN_VERSION"; then
+  step "wit-bindgen $WIT_BINDGEN_VERSION: present"
+else
+  step "wit-bindgen $WIT_BINDGEN_VERSION: cargo install (C and Go generators)"
+  cargo install --locked "wit-bindgen-cli@$WIT_BINDGEN_VERSION" --no-default-features --features c,go
+fi
+if installed wasm-tools "$WASM_TOOLS_VERSION"; then
+  step "wasm-tools $WASM_TOOLS_VERSION: present"
+else
+  step "wasm-tools $WASM_TOOLS_VERSION: cargo install (component subcommands)"
+  cargo install --locked "wasm-tools@$WASM_TOOLS_VERSION" --no-default-features --features component
+fi
+
+for script in providers/*-mock/install.sh; do
+  step "$script"
+  start=$(date +%s)
+  bash "$script"
+  step "$script: $(( $(date +%s) - start )) s"
+done
