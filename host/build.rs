@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use guest_build::{Artifacts, build};
+use sha2::{Digest, Sha256};
 
 fn main() {
     let manifest_dir =
@@ -14,12 +15,20 @@ fn main() {
     let out_dir = std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR");
     for component in build(workspace, "landlord-mock-provider", Artifacts::Library) {
         let embedded = Path::new(&out_dir).join("mock.wasm");
-        if let Err(err) = std::fs::copy(&component.path, &embedded) {
-            panic!(
-                "copying {} to {}: {err}",
-                component.path.display(),
-                embedded.display()
-            );
+        let bytes = std::fs::read(&component.path)
+            .unwrap_or_else(|err| panic!("reading {}: {err}", component.path.display()));
+        if let Err(err) = std::fs::write(&embedded, &bytes) {
+            panic!("writing {}: {err}", embedded.display());
+        }
+        // Its SHA-256, so a process does not hash the embedded bytes to
+        // find them in the compiled-component cache.
+        let digest: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let digest_file = Path::new(&out_dir).join("mock.sha256");
+        if let Err(err) = std::fs::write(&digest_file, digest) {
+            panic!("writing {}: {err}", digest_file.display());
         }
     }
 }

@@ -258,6 +258,10 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000);
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("memory-case") {
+        memory_case();
+        return;
+    }
     let sandbox = Runtime::new().unwrap();
     println!("instance allocation: {}", sandbox.allocation());
     if wanted("calls") {
@@ -283,6 +287,13 @@ fn calls(sandbox: &Runtime, n: usize) {
         .unwrap();
     let native = manager(Arc::new(NativeMock::default()));
     let wasm = manager(Arc::new(wasm_mock(sandbox)));
+    let on_demand = manager(Arc::new(wasm_mock(
+        &Runtime::with_options(RuntimeOptions {
+            allocation: Allocation::OnDemand,
+            ..RuntimeOptions::default()
+        })
+        .unwrap(),
+    )));
 
     println!("\n{n} calls each, 3-container spec; median and p90 per call\n");
     println!("| call | native median | native p90 | wasm median | wasm p90 | wasm / native |");
@@ -298,6 +309,15 @@ fn calls(sandbox: &Runtime, n: usize) {
         })
         .await;
         row("provision (same spec)", native_provision, wasm_provision);
+        let wasm_on_demand = time(n, |_| async {
+            on_demand.provision_tenant(&one).await.unwrap();
+        })
+        .await;
+        row(
+            "provision, on-demand allocator",
+            native_provision,
+            wasm_on_demand,
+        );
         let native_status = time(n, |_| async {
             native.get_tenant_status("acme", "mock").await.unwrap();
         })
@@ -382,20 +402,50 @@ fn rss_kib() -> u64 {
 }
 
 /// (f): resident memory per live (instantiated, idle) instance, at 1 000
-/// and 10 000 instances, with each allocator that can hold that many.
+/// and 10 000 instances, with each allocator; each case in a process of
+/// its own, so no case reuses memory another one freed.
 fn memory() {
+    println!("\n| allocator | live instances | RSS before | RSS with them | per instance |");
+    println!("|---|---|---|---|---|");
+    for case in [
+        "pooling:1000",
+        "pooling:10000",
+        "on-demand:1000",
+        "on-demand:10000",
+    ] {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .env("BENCH_ONLY", "memory-case")
+            .env("BENCH_MEMORY_CASE", case)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        match stdout.lines().find(|line| line.starts_with("| ")) {
+            Some(line) => println!("{line}"),
+            None => println!(
+                "| {case} | – | – | – | the measuring process failed: {} |",
+                String::from_utf8_lossy(&output.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// One case of (f), `BENCH_MEMORY_CASE=<pooling|on-demand>:<count>`.
+fn memory_case() {
+    let case = std::env::var("BENCH_MEMORY_CASE").unwrap_or_default();
+    let (allocation, count) = case.split_once(':').unwrap_or_default();
+    let allocation = match allocation {
+        "pooling" => Allocation::Pooling,
+        _ => Allocation::OnDemand,
+    };
+    let count: u32 = count.parse().unwrap_or(1000);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    println!("\n| allocator | live instances | RSS before | RSS with them | per instance |");
-    println!("|---|---|---|---|---|");
-    for (allocation, count) in [
-        (Allocation::Pooling, 1_000u32),
-        (Allocation::Pooling, 10_000),
-        (Allocation::OnDemand, 1_000),
-        (Allocation::OnDemand, 10_000),
-    ] {
+    {
         let sandbox = match Runtime::with_options(RuntimeOptions {
             allocation,
             max_concurrent_calls: count,
@@ -404,7 +454,7 @@ fn memory() {
             Ok(sandbox) => sandbox,
             Err(err) => {
                 println!("| {allocation:?} | {count} | – | – | unavailable: {err} |");
-                continue;
+                return;
             }
         };
         let provider = wasm_mock(&sandbox);
@@ -426,7 +476,7 @@ fn memory() {
                 sandbox.allocation(),
                 live.len()
             );
-            continue;
+            return;
         }
         println!(
             "| {} | {count} | {:.1} MiB | {:.1} MiB | {:.1} KiB |",

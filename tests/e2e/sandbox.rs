@@ -66,3 +66,57 @@ fn block_on<F: Future>(future: F) -> F::Output {
         }
     }
 }
+
+/// Set in the child process that `the_pool_falls_back_...` starts under an
+/// address-space limit.
+const UNDER_ULIMIT: &str = "LANDLORD_TEST_UNDER_ULIMIT";
+
+/// With too little address space for the pooling allocator (as under a
+/// `ulimit -v`), the default runtime allocates on demand, says why, and
+/// calls work. The check runs in a child process (this same test binary)
+/// started under the limit.
+#[test]
+fn the_pool_falls_back_to_on_demand_allocation_without_address_space() {
+    use landlord::compute::Provider;
+    use landlord::sandbox::ActiveAllocation;
+
+    if std::env::var_os(UNDER_ULIMIT).is_some() {
+        let runtime = Runtime::new().unwrap();
+        let ActiveAllocation::OnDemand {
+            fallback: Some(why),
+        } = runtime.allocation()
+        else {
+            panic!(
+                "expected the on-demand fallback, got {}",
+                runtime.allocation()
+            );
+        };
+        assert!(!why.is_empty());
+        let mock = landlord_tests::load_mock_on(&runtime, &[], Arc::new(MemoryStateStore::new()));
+        let spec = landlord_tests::sample_spec("acme");
+        block_on(mock.provision(&spec)).unwrap();
+        block_on(mock.get_status("acme")).unwrap();
+        return;
+    }
+    // Unlimited, the default runtime has its pool.
+    assert!(matches!(
+        Runtime::new().unwrap().allocation(),
+        ActiveAllocation::Pooling { .. }
+    ));
+    // 64 GiB of address space: room for an on-demand instance (about 4 GiB
+    // reserved per memory), not for the pool's hundreds of GiB.
+    let test_binary = std::env::current_exe().unwrap();
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg("ulimit -v 67108864 && exec \"$0\" --exact sandbox::the_pool_falls_back_to_on_demand_allocation_without_address_space --nocapture")
+        .arg(&test_binary)
+        .env(UNDER_ULIMIT, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

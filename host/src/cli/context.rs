@@ -1,6 +1,7 @@
 //! What every subcommand needs: the configuration, the state directory and
 //! its database, the runtime with the providers loaded, and the manager.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,7 +11,6 @@ use landlord::compute::{ComputeError, Manager, Operation, Provider, Registry, Te
 use landlord::config::{Config, DEFAULT_PROVIDER, ProviderEntry};
 use landlord::sandbox::{ProviderSettings, Runtime, RuntimeOptions, WasmProvider};
 use landlord::state::{SqliteStateStore, TenantEntry};
-use sha2::{Digest, Sha256};
 
 use super::GlobalOpts;
 
@@ -35,13 +35,7 @@ pub(crate) struct Context {
     pub(crate) format: super::output::OutputFormat,
 }
 
-/// The hex SHA-256 of `bytes`.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub(crate) use landlord::embedded::sha256_hex;
 
 /// The configuration, the state directory and its database, without
 /// loading any provider (for commands that only read the database).
@@ -69,6 +63,7 @@ impl Context {
         let runtime = Runtime::with_options(RuntimeOptions {
             fuel,
             cache_dir: Some(state_dir.join("cache")),
+            allocation: landlord::sandbox::Allocation::OnDemand,
             ..RuntimeOptions::default()
         })?;
         let registry = Arc::new(Registry::new());
@@ -84,14 +79,15 @@ impl Context {
                     path.display().to_string(),
                     // A component that cannot be read is a configuration
                     // error (exit 2), like one that cannot be loaded.
-                    std::fs::read(path).map_err(|err| ComputeError::Load {
+                    Cow::Owned(std::fs::read(path).map_err(|err| ComputeError::Load {
                         source_name: path.display().to_string(),
                         message: format!("[providers.{name}]: cannot read it: {err}"),
-                    })?,
+                    })?),
                 ),
+                // Borrowed, not copied: its digest is then known without hashing.
                 None => (
                     "embedded".to_owned(),
-                    landlord::embedded::MOCK_COMPONENT.to_vec(),
+                    Cow::Borrowed(landlord::embedded::MOCK_COMPONENT),
                 ),
             };
             let digest = sha256_hex(&bytes);

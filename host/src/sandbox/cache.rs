@@ -2,17 +2,20 @@
 //! not compile a component again (compiling takes tens of milliseconds to
 //! seconds; loading a compiled one well under one).
 //!
-//! An entry is named by the component's SHA-256 and a hash of the engine's
-//! compilation settings, and starts with the SHA-256 of the compiled bytes
-//! that follow. An entry whose checksum does not match (truncated, corrupt)
-//! or that wasmtime refuses (another wasmtime version or configuration) is
-//! ignored, recompiled and rewritten; it is never loaded blindly.
+//! An entry is named by the component's SHA-256 (a cryptographic digest:
+//! no component can be crafted to be served another's compiled code) and a
+//! hash of the engine's compilation settings, and starts with a CRC-32 of
+//! the compiled bytes that follow (the entry is the operator's own file; the
+//! checksum is there to catch truncation and corruption, which a CRC does at
+//! a tenth of SHA-256's cost on every start). An entry whose checksum does
+//! not match or that wasmtime refuses (another wasmtime version or
+//! configuration) is ignored, recompiled and rewritten; it is never loaded
+//! blindly.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -23,10 +26,14 @@ pub(crate) struct ComponentCache {
     engine_key: String,
 }
 
-const CHECKSUM_LEN: usize = 32;
+/// Bytes of the checksum at the start of an entry (a little-endian CRC-32).
+const CHECKSUM_LEN: usize = 4;
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// The entry layout's version, part of every entry's name.
+const FORMAT: &str = "v2";
+
+fn checksum(payload: &[u8]) -> [u8; CHECKSUM_LEN] {
+    crc32fast::hash(payload).to_le_bytes()
 }
 
 impl ComponentCache {
@@ -42,8 +49,8 @@ impl ComponentCache {
     /// Where the entry for `component` (its bytes) lives.
     pub(crate) fn entry_path(&self, component: &[u8]) -> PathBuf {
         self.dir.join(format!(
-            "{}-{}.cwasm",
-            hex(&Sha256::digest(component)),
+            "{}-{}-{FORMAT}.cwasm",
+            crate::embedded::sha256_hex(component),
             self.engine_key
         ))
     }
@@ -69,15 +76,13 @@ impl ComponentCache {
 
 fn read(engine: &Engine, path: &Path) -> Option<Component> {
     let entry = std::fs::read(path).ok()?;
-    if entry.len() < CHECKSUM_LEN
-        || Sha256::digest(&entry[CHECKSUM_LEN..])[..] != entry[..CHECKSUM_LEN]
-    {
+    if entry.len() < CHECKSUM_LEN || checksum(&entry[CHECKSUM_LEN..])[..] != entry[..CHECKSUM_LEN] {
         tracing::warn!(path = %path.display(), "ignoring a corrupt compiled-component cache entry; recompiling");
         return None;
     }
     // SAFETY: `Component::deserialize` trusts its bytes to be wasmtime's own
     // output. These are: the entry sits in the operator's state directory,
-    // was written by `write` below with a SHA-256 over the compiled bytes
+    // was written by `write` below with a CRC-32 over the compiled bytes
     // (checked just above, so truncation and corruption are caught), and is
     // named by the component's digest and the engine's compatibility hash;
     // wasmtime itself refuses bytes from another version or configuration.
@@ -96,7 +101,7 @@ fn read(engine: &Engine, path: &Path) -> Option<Component> {
 
 fn write(path: &Path, compiled: &Component) -> wasmtime::Result<()> {
     let payload = compiled.serialize()?;
-    let mut entry = Sha256::digest(&payload).to_vec();
+    let mut entry = checksum(&payload).to_vec();
     entry.extend_from_slice(&payload);
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
@@ -181,7 +186,7 @@ mod tests {
         // A checksummed entry that is not a compiled component (another
         // wasmtime's output, say): wasmtime refuses it, and it is rebuilt.
         let payload = b"not a compiled component".to_vec();
-        let mut stale = Sha256::digest(&payload).to_vec();
+        let mut stale = checksum(&payload).to_vec();
         stale.extend_from_slice(&payload);
         std::fs::write(&path, &stale).unwrap();
         assert_eq!(load(&runtime(dir.path())).name(), "mock");

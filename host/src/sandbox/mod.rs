@@ -419,3 +419,43 @@ fn spawn_epoch_ticker(engine: &Engine) {
         tracing::error!(error = %err, "could not start the epoch ticker: a looping guest will not be stopped");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runtime(allocation: Allocation) -> Runtime {
+        Runtime::with_options(RuntimeOptions {
+            allocation,
+            max_concurrent_calls: 4,
+            ..RuntimeOptions::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn limits_beyond_the_pool_are_refused_by_name_only_under_pooling() {
+        let pooling = runtime(Allocation::Pooling);
+        assert_eq!(
+            pooling.allocation(),
+            &ActiveAllocation::Pooling { slots: 4 }
+        );
+        assert_eq!(pooling.check_limits(&Limits::default()), Ok(()));
+        let greedy = Limits {
+            instances: 100,
+            table_elements: 1 << 24,
+            ..Limits::default()
+        };
+        let err = pooling.check_limits(&greedy).unwrap_err();
+        assert!(err.contains("limits.instances = 100"), "{err}");
+        assert!(err.contains("limits.table_elements"), "{err}");
+        assert!(!err.contains("limits.memories"), "{err}");
+
+        let on_demand = runtime(Allocation::OnDemand);
+        assert_eq!(
+            on_demand.allocation(),
+            &ActiveAllocation::OnDemand { fallback: None }
+        );
+        assert_eq!(on_demand.check_limits(&greedy), Ok(()));
+    }
+}
