@@ -34,6 +34,24 @@ else
   cargo install --locked "wasm-tools@$WASM_TOOLS_VERSION" --no-default-features --features component
 fi
 
+# The WASI preview1 -> component adapter that the C, Zig and Go builds
+# wrap their modules with, taken from the crate that ships it for this
+# wasmtime (Cargo.lock pins its version), to where build.sh looks by default.
+adapter_dir="$HOME/.cache/landlord-toolchains"
+adapter="$adapter_dir/wasi_snapshot_preview1.reactor.wasm"
+adapter_version=$(grep -A1 '^name = "wasi-preview1-component-adapter-provider"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p')
+stamp="$adapter_dir/adapter-version"
+if [ -f "$adapter" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$adapter_version" ]; then
+  step "WASI adapter $adapter_version: present"
+else
+  step "WASI adapter $adapter_version: from the crate into $adapter"
+  cargo fetch --locked --quiet
+  crate=$(ls "$HOME"/.cargo/registry/cache/*/"wasi-preview1-component-adapter-provider-$adapter_version.crate" | head -n 1)
+  mkdir -p "$adapter_dir"
+  tar -xzf "$crate" -O "wasi-preview1-component-adapter-provider-$adapter_version/artefacts/wasi_snapshot_preview1.reactor.wasm" >"$adapter"
+  echo "$adapter_version" >"$stamp"
+fi
+
 for script in providers/*-mock/install.sh; do
   step "$script"
   start=$(date +%s)
