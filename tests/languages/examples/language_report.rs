@@ -14,13 +14,16 @@ use landlord::conformance;
 use landlord::sandbox::{Allocation, Runtime, RuntimeOptions};
 use landlord_language_tests::{BUILT, component, load, settings, spec};
 
+/// A language, its component (or why there is none), and its build time.
+type Row = (&'static str, Result<Vec<u8>, String>, Option<f64>);
+
 #[tokio::main]
 async fn main() {
     println!(
         "| language | component size | compile in the host | provision (compiled) | conformance kit | build.sh |"
     );
     println!("|---|---|---|---|---|---|");
-    let mut rows: Vec<(&str, Result<Vec<u8>, String>, Option<f64>)> = vec![(
+    let mut rows: Vec<Row> = vec![(
         "rust",
         Ok(landlord::embedded::MOCK_COMPONENT.to_vec()),
         None,
