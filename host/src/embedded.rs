@@ -3,7 +3,9 @@
 
 /// The mock provider component (`providers/mock`), built from source by
 /// this crate's build script.
-pub const MOCK_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mock.wasm"));
+/// (A `static`, not a `const`: a const may be copied into each crate that
+/// uses it, and [`sha256_hex`] recognizes these bytes by their address.)
+pub static MOCK_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mock.wasm"));
 
 /// The SHA-256 of [`MOCK_COMPONENT`], lowercase hex, computed when it was
 /// built.
