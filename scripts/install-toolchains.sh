@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 WIT_BINDGEN_VERSION=0.63.0
 WASM_TOOLS_VERSION=1.263.0
 
-step() { printf '== %s\n' "$*"; }
+step() { printf '== %s (%s s so far)\n' "$*" "$SECONDS"; }
 
 step "rust toolchain (rust-toolchain.toml) + wasm32-wasip2"
 rustup toolchain install 1.95.0 --profile minimal --component rustfmt,clippy --target wasm32-wasip2
@@ -54,7 +54,6 @@ fi
 
 for script in providers/*-mock/install.sh; do
   step "$script"
-  start=$(date +%s)
   bash "$script"
-  step "$script: $(( $(date +%s) - start )) s"
 done
+step "all toolchains present"
