@@ -129,6 +129,14 @@ impl SqliteStateStore {
 
     fn migrate(&self) -> Result<(), StateError> {
         let mut conn = self.conn();
+        // The usual case, a current schema, needs no write lock: opening a
+        // store does not wait for (or hold up) another process's write.
+        let current: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(unavailable("reading the schema version"))?;
+        if current == 1 {
+            return Ok(());
+        }
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(unavailable("starting the schema migration"))?;
