@@ -127,6 +127,35 @@ async fn infinite_loop() {
     contained(&arena, ErrorKind::Timeout).await;
 }
 
+/// A looping guest runs in the caller's task but yields at every epoch
+/// tick: on a single-threaded runtime, another task keeps running while
+/// the guest loops until its deadline.
+#[tokio::test(flavor = "current_thread")]
+async fn a_looping_guest_does_not_starve_other_tasks() {
+    let arena = arena(hostile::INFINITE_LOOP, short_deadline());
+    let ticks = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let ticker = tokio::spawn({
+        let ticks = Arc::clone(&ticks);
+        async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    });
+    let err = arena
+        .manager
+        .provision_tenant(&spec(&arena))
+        .await
+        .expect_err("the loop must be stopped");
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    ticker.abort();
+    // The 300 ms deadline at 5 ms ticks gives the ticker about 60 turns; a
+    // guest holding the thread would have left it none.
+    let ticks = ticks.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(ticks >= 10, "the other task ran only {ticks} times");
+}
+
 #[tokio::test]
 async fn infinite_loop_with_a_fuel_budget() {
     let runtime = Runtime::with_options(RuntimeOptions {
