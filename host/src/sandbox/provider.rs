@@ -242,13 +242,17 @@ impl WasmProvider {
             config: Arc::new(settings.config),
             state,
         };
-        // On a thread of its own: `load` may be called from inside a tokio
-        // runtime, where this thread cannot block on another one.
-        let name = std::thread::scope(|scope| scope.spawn(|| inner.call_blocking(NameCall)).join())
-            .map_err(|_| {
-                load_error("the host thread asking for the provider's name failed".into())
-            })?
-            .map_err(|err| load_error(format!("calling name() failed: {err}")))?;
+        // Inside a tokio runtime this thread cannot block on another one:
+        // then the call gets a thread of its own.
+        let name = if tokio::runtime::Handle::try_current().is_ok() {
+            std::thread::scope(|scope| scope.spawn(|| inner.call_blocking(NameCall)).join())
+                .map_err(|_| {
+                    load_error("the host thread asking for the provider's name failed".into())
+                })?
+        } else {
+            inner.call_blocking(NameCall)
+        }
+        .map_err(|err| load_error(format!("calling name() failed: {err}")))?;
         check_provider_name(&name).map_err(|reason| {
             load_error(format!(
                 "its name() returned '{}': {reason}",
