@@ -175,11 +175,15 @@ fn manager(provider: Arc<dyn Provider>) -> Manager {
 }
 
 fn wasm_mock(runtime: &Runtime) -> WasmProvider {
+    let mut settings = ProviderSettings::default();
+    // The scaling rounds keep every tenant they provision: BENCH_ITERATIONS
+    // in the tens of thousands would pass the default 64 MiB state quota.
+    settings.limits.state_total_bytes = u64::MAX;
     WasmProvider::load(
         runtime,
         "embedded mock",
         landlord::embedded::MOCK_COMPONENT,
-        ProviderSettings::default(),
+        settings,
         Arc::new(MemoryStateStore::new()),
     )
     .unwrap()
