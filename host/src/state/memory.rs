@@ -2,14 +2,15 @@
 //! process.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::{CallRecord, StateError, StateStore, StateWrite};
 
-/// Keeps every provider's state and the journal in memory, behind one lock.
+/// Keeps every provider's state and the journal in memory, behind one
+/// read-write lock (concurrent calls read state in parallel).
 #[derive(Debug, Default)]
 pub struct MemoryStateStore {
-    inner: Mutex<Inner>,
+    inner: RwLock<Inner>,
 }
 
 #[derive(Debug, Default)]
@@ -28,14 +29,18 @@ impl MemoryStateStore {
         Self::default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Set or delete keys for `provider` directly, outside any call (tests
     /// and seeding).
     pub fn apply(&self, provider: &str, writes: &[StateWrite]) {
-        apply(&mut self.lock(), provider, writes);
+        apply(&mut self.write(), provider, writes);
     }
 }
 
@@ -60,7 +65,7 @@ fn apply(inner: &mut Inner, provider: &str, writes: &[StateWrite]) {
 impl StateStore for MemoryStateStore {
     fn get(&self, provider: &str, key: &str) -> Result<Option<Vec<u8>>, StateError> {
         Ok(self
-            .lock()
+            .read()
             .entries
             .get(provider)
             .and_then(|keys| keys.get(key))
@@ -69,7 +74,7 @@ impl StateStore for MemoryStateStore {
 
     fn list_keys(&self, provider: &str, prefix: &str) -> Result<Vec<String>, StateError> {
         Ok(self
-            .lock()
+            .read()
             .entries
             .get(provider)
             .map(|keys| {
@@ -82,7 +87,7 @@ impl StateStore for MemoryStateStore {
     }
 
     fn usage(&self, provider: &str) -> Result<u64, StateError> {
-        Ok(self.lock().usage.get(provider).copied().unwrap_or(0))
+        Ok(self.read().usage.get(provider).copied().unwrap_or(0))
     }
 
     fn finish_call(
@@ -91,7 +96,7 @@ impl StateStore for MemoryStateStore {
         writes: &[StateWrite],
         record: Option<&CallRecord>,
     ) -> Result<(), StateError> {
-        let mut inner = self.lock();
+        let mut inner = self.write();
         apply(&mut inner, provider, writes);
         inner.journal.extend(record.cloned());
         Ok(())
@@ -99,7 +104,7 @@ impl StateStore for MemoryStateStore {
 
     fn journal(&self, tenant_id: Option<&str>) -> Result<Vec<CallRecord>, StateError> {
         Ok(self
-            .lock()
+            .read()
             .journal
             .iter()
             .filter(|record| tenant_id.is_none_or(|id| record.tenant_id == id))
