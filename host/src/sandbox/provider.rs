@@ -37,6 +37,11 @@ use crate::state::{CallOutcome, CallRecord, StateStore};
 
 /// A provider backed by a WebAssembly component. Cheap to clone; the
 /// component is compiled once, at load.
+///
+/// Its calls run in the caller's task; inside a tokio runtime that runtime
+/// needs its timers (`enable_time()`, or `enable_all()` as `#[tokio::main]`
+/// has), because every call runs under a tokio timeout. Outside one, a
+/// per-thread runtime drives the call.
 #[derive(Clone)]
 pub struct WasmProvider {
     inner: Arc<Inner>,
