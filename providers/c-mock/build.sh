@@ -21,8 +21,9 @@ missing() {
     echo "c-mock: $1 not found; run providers/c-mock/install.sh" >&2
     exit 1
 }
-CC=${CC:-clang-19}
-command -v "$CC" >/dev/null 2>&1 || missing "$CC"
+# WASM_CC, not CC: a CC set for the host (gcc, say) cannot target wasm32.
+wasm_cc=${WASM_CC:-clang-19}
+command -v "$wasm_cc" >/dev/null 2>&1 || missing "$wasm_cc"
 command -v wasm-ld-19 >/dev/null 2>&1 || command -v wasm-ld >/dev/null 2>&1 || missing "wasm-ld (lld-19)"
 [ -f /usr/include/wasm32-wasi/stdlib.h ] || missing "wasi-libc (/usr/include/wasm32-wasi)"
 [ -n "$(find /usr/lib/llvm-19/lib/clang/19/lib/wasi -name 'libclang_rt.builtins-wasm32.a' 2>/dev/null)" ] ||
@@ -60,9 +61,9 @@ fi
 # the component-type custom section that `component new` reads.
 flags=(--target=wasm32-wasi -Os -flto -std=c11 -I "$work/bindings")
 # Generated code: compiled on its own, without -Werror (its warnings are not ours to fix).
-"$CC" "${flags[@]}" -c "$work/bindings/compute_provider.c" -o "$work/compute_provider.o"
+"$wasm_cc" "${flags[@]}" -c "$work/bindings/compute_provider.c" -o "$work/compute_provider.o"
 # Our code: strict. A reactor: no main; the host calls the exports.
-"$CC" "${flags[@]}" -mexec-model=reactor -Wall -Wextra -Werror -pedantic \
+"$wasm_cc" "${flags[@]}" -mexec-model=reactor -Wall -Wextra -Werror -pedantic \
     src/*.c "$work/compute_provider.o" "$work/bindings/compute_provider_component_type.o" \
     -Wl,--strip-all -o "$work/core.wasm"
 
