@@ -65,40 +65,14 @@ pub fn load(
 }
 
 /// A three-container spec for `tenant_id` on `provider` that uses every
-/// field the mock looks at.
+/// field the mock looks at: the suite's sample spec (`landlord_tests`)
+/// with a named port and a `provider_config`.
 pub fn spec(tenant_id: &str, provider: &str) -> TenantComputeSpec {
-    from_json(json!({
-        "tenant_id": tenant_id,
-        "provider_type": provider,
-        "containers": [
-            {
-                "name": "web",
-                "image": "nginx:1.27",
-                "env": {"MODE": "production"},
-                "ports": [{"container_port": 80, "host_port": 8080, "name": "http"}, {"container_port": 443}],
-                "health_check": {"type": "http", "http_path": "/healthz", "port": 80,
-                                 "interval_seconds": 10, "timeout_seconds": 2}
-            },
-            {
-                "name": "api",
-                "image": "ghcr.io/acme/api:2.4.1",
-                "command": ["/api"],
-                "args": ["--listen", ":9000"],
-                "ports": [{"container_port": 9000, "protocol": "tcp", "name": "grpc"}],
-                "resources": {"cpu": 250, "memory": 256}
-            },
-            {
-                "name": "metrics",
-                "image": "prom/statsd-exporter:0.26",
-                "ports": [{"container_port": 9125, "protocol": "udp"}]
-            }
-        ],
-        "resources": {"cpu": 1000, "memory": 1024, "storage": 2048},
-        "networking": {"public_ip": true, "dns": {"hostname": "acme", "domain": "tenants.example"}},
-        "secrets": [{"name": "db-password", "source": "vault", "key": "acme/db", "env_var": "DB_PASSWORD"}],
-        "labels": {"team": "core", "tier": "gold"},
-        "provider_config": {"zone": "eu-1"}
-    }))
+    let mut spec = landlord_tests::sample_spec(tenant_id);
+    spec.provider_type = provider.to_owned();
+    spec.containers[0].ports[0].name = Some("http".to_owned());
+    spec.provider_config = Some(json!({"zone": "eu-1"}));
+    spec
 }
 
 /// [`spec`] changed in every way the mock's update diff reports.
