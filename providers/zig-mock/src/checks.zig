@@ -249,17 +249,8 @@ test problems {
     var arena_state = std.heap.ArenaAllocator.init(std.testing.allocator);
     defer arena_state.deinit();
     const arena = arena_state.allocator();
-    const web: spec.Container = .{ .name = "web", .image = "nginx:1.27", .command = &.{}, .args = &.{}, .env = &.{}, .ports = &.{}, .health_check = null, .resources = null };
-    var s: spec.Spec = .{
-        .tenant_id = "acme",
-        .provider_type = "zig-mock",
-        .containers = &.{web},
-        .resources = .{ .cpu_millicores = 500, .memory_mib = 512, .storage_mib = null },
-        .networking = .{ .public_ip = false, .security_groups = &.{}, .subnets = &.{}, .dns = null },
-        .secrets = &.{},
-        .labels = &.{},
-        .provider_config = null,
-    };
+    const web = spec.test_container;
+    var s = spec.test_spec;
     try std.testing.expectEqual(0, (try problems(arena, s, "zig-mock")).len);
 
     s.provider_config = "{\"zone\":\"EU 1\",\"replicas\":3}";

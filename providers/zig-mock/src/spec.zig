@@ -88,6 +88,22 @@ pub const Spec = struct {
     provider_config: ?[]const u8,
 };
 
+/// For unit tests: a container "web" running nginx:1.27, nothing else set.
+pub const test_container: Container = .{ .name = "web", .image = "nginx:1.27", .command = &.{}, .args = &.{}, .env = &.{}, .ports = &.{}, .health_check = null, .resources = null };
+
+/// For unit tests: a small valid spec for tenant "acme" with `test_container`
+/// (the Rust mock's `test_support::spec`).
+pub const test_spec: Spec = .{
+    .tenant_id = "acme",
+    .provider_type = "zig-mock",
+    .containers = &.{test_container},
+    .resources = .{ .cpu_millicores = 500, .memory_mib = 512, .storage_mib = null },
+    .networking = .{ .public_ip = false, .security_groups = &.{}, .subnets = &.{}, .dns = null },
+    .secrets = &.{},
+    .labels = &.{},
+    .provider_config = null,
+};
+
 /// WIT `field-error`: one problem with a spec.
 pub const FieldError = struct {
     path: []const u8,
