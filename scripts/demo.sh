@@ -4,8 +4,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --quiet --locked -p landlord
+# rustup adds rust-toolchain.toml's wasm target only when it installs the
+# toolchain itself; the embedded mock is built for that target.
+scripts/rust-toolchain.sh
 landlord=target/debug/landlord
+if [ -x "$landlord" ]; then
+    cargo build --quiet --locked -p landlord
+else
+    # Nothing built yet: say what the wait is (measured on 2 cores).
+    echo "== first build of landlord: about 10 minutes on 2 cores (wasmtime and cranelift,"
+    echo "   then the embedded mock provider compiled to a wasm component); later runs take seconds"
+    start=$SECONDS
+    cargo build --locked -p landlord
+    echo "== built in $((SECONDS - start)) s"
+fi
 LANDLORD_STATE_DIR=$(mktemp -d)
 export LANDLORD_STATE_DIR
 trap 'rm -rf "$LANDLORD_STATE_DIR"' EXIT

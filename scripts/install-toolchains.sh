@@ -14,9 +14,7 @@ WASM_TOOLS_VERSION=1.263.0
 step() { printf '== %s (%s s so far)\n' "$*" "$SECONDS"; }
 
 step "rust toolchain (rust-toolchain.toml) + wasm32-wasip2"
-rustup toolchain install 1.95.0 --profile minimal --component rustfmt,clippy --target wasm32-wasip2
-rustup target add wasm32-wasip2
-rustup component add rustfmt clippy
+scripts/rust-toolchain.sh
 
 # `cargo install` compiles from crates.io; only the generators and
 # subcommands the providers use are built (a few minutes each on 2 cores).

@@ -48,6 +48,7 @@ pub fn build(workspace: &Path, package: &str, artifacts: Artifacts) -> Vec<Compo
     let target_dir = out_dir.join("guest-target");
     println!("cargo:rerun-if-changed={}", workspace.join("wit").display());
 
+    check_target_installed();
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
@@ -122,6 +123,27 @@ pub fn build(workspace: &Path, package: &str, artifacts: Artifacts) -> Vec<Compo
         ));
     }
     components
+}
+
+/// Stop at once, with the command that fixes it, when the toolchain has no
+/// standard library for [`TARGET`]: rustup adds a `rust-toolchain.toml`'s
+/// targets only when it installs the toolchain itself, and otherwise the
+/// guest build fails late with "can't find crate for `std`".
+fn check_target_installed() {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let Ok(output) = Command::new(rustc)
+        .args(["--print", "target-libdir", "--target", TARGET])
+        .output()
+    else {
+        return; // the guest build itself will say what is wrong
+    };
+    let libdir = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    if output.status.success() && !libdir.is_empty() && !Path::new(&libdir).is_dir() {
+        fail(&format!(
+            "the Rust toolchain has no standard library for {TARGET}, which every guest component is \
+             built for; install it with `scripts/rust-toolchain.sh` (or `rustup target add {TARGET}`), then build again"
+        ));
+    }
 }
 
 fn fail(message: &str) -> ! {
