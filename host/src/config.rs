@@ -106,6 +106,12 @@ pub struct LimitOverrides {
     pub fuel: Option<u64>,
     /// stdout and stderr per call, KiB each.
     pub output_kib: Option<u64>,
+    /// Messages per call through the `log` import.
+    pub log_messages: Option<u64>,
+    /// Bytes of log messages per call, KiB.
+    pub log_kib: Option<u64>,
+    /// Distinct state keys one call may write.
+    pub state_writes: Option<u64>,
     /// Longest state key, bytes.
     pub state_key_bytes: Option<u64>,
     /// Largest state value, KiB.
@@ -126,6 +132,9 @@ impl LimitOverrides {
             timeout: self.timeout_ms.map_or(base.timeout, Duration::from_millis),
             fuel: self.fuel.or(base.fuel),
             output_bytes: self.output_kib.map_or(base.output_bytes, |v| size(v, 10)),
+            log_messages: self.log_messages.map_or(base.log_messages, |v| size(v, 0)),
+            log_bytes: self.log_kib.map_or(base.log_bytes, |v| size(v, 10)),
+            state_writes: self.state_writes.map_or(base.state_writes, |v| size(v, 0)),
             state_key_bytes: self
                 .state_key_bytes
                 .map_or(base.state_key_bytes, |v| size(v, 0)),
@@ -264,7 +273,7 @@ mod tests {
             component = "providers/ecs.wasm"
             sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
             grants = ["log", "config"]
-            limits = { memory_mib = 32, timeout_ms = 2500, fuel = 1000 }
+            limits = { memory_mib = 32, timeout_ms = 2500, fuel = 1000, log_kib = 8, log_messages = 10, state_writes = 50 }
             config = { region = "eu-1" }
             [providers.mock]
             config = { "fail.destroy" = "busy" }
@@ -289,6 +298,10 @@ mod tests {
         assert_eq!(limits.timeout, Duration::from_millis(2500));
         assert_eq!(limits.fuel, Some(1000));
         assert_eq!(limits.output_bytes, Limits::default().output_bytes);
+        assert_eq!(
+            (limits.log_bytes, limits.log_messages, limits.state_writes),
+            (8 << 10, 10, 50)
+        );
         assert_eq!(config.providers["mock"].grants(), Grants::all());
         assert_eq!(config.state_dir(None), PathBuf::from("/var/lib/landlord"));
         assert_eq!(

@@ -421,6 +421,162 @@ async fn every_attack_in_turn_on_one_runtime_leaves_it_serving() {
     mock.provision(&sample_spec("acme")).await.unwrap();
 }
 
+/// What the host logged on this thread while the guard lives, as the CLI
+/// would print it (without colour).
+#[derive(Clone, Default)]
+struct CapturedLog(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl CapturedLog {
+    /// Capture this thread's tracing events at `info` and above.
+    fn start() -> (Self, tracing::subscriber::DefaultGuard) {
+        let log = Self::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(log.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .finish();
+        (log, tracing::subscriber::set_default(subscriber))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLog {
+    type Writer = CapturedLog;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn log_flood() {
+    let (log, _guard) = CapturedLog::start();
+    let err = contained(
+        &arena(hostile::LOG_FLOOD, Limits::default()),
+        ErrorKind::ProvisionFailed,
+    )
+    .await;
+    assert!(err.to_string().contains("logged 1 GB"), "{err}");
+    let text = log.text();
+    // 64 messages of 1 KiB fill the 64 KiB budget; each line adds the
+    // host's prefix. The other 1 048 512 are dropped and counted.
+    let kept = text
+        .lines()
+        .filter(|line| line.contains("xxxxxxxx"))
+        .count();
+    assert_eq!(kept, 64, "messages kept");
+    assert!(
+        text.len() < 128 << 10,
+        "the host logged {} bytes",
+        text.len()
+    );
+    assert_eq!(text.matches("log limit reached").count(), 1, "{text}");
+    assert!(
+        text.contains("dropped 1048512 messages (1073676288 bytes)"),
+        "{}",
+        &text[text.len().saturating_sub(2000)..]
+    );
+}
+
+#[tokio::test]
+async fn log_forgery() {
+    let (log, _guard) = CapturedLog::start();
+    let err = contained(
+        &arena(hostile::LOG_FORGERY, Limits::default()),
+        ErrorKind::ProvisionFailed,
+    )
+    .await;
+    let escaped = "provisioning\\n2031-01-01T00:00:00.000000Z ERROR landlord: forged host line\\r\\u{1b}[2K\\u{1b}[1A\\u{1b}[31mred\\u{202e}";
+    let message = err.to_string();
+    assert!(message.contains(escaped), "{message:?}");
+    assert!(!message.chars().any(char::is_control), "{message:?}");
+    let text = log.text();
+    assert!(text.contains(escaped), "the log message, escaped: {text}");
+    assert!(
+        text.contains("forged host line\\r\\u{1b}[2K"),
+        "stdout and stderr lines, escaped: {text}"
+    );
+    for bad in ['\r', '\u{1b}', '\u{202e}'] {
+        assert!(!text.contains(bad), "{bad:?} reached the log: {text:?}");
+    }
+    for line in text.lines() {
+        assert!(
+            !line.starts_with("2031-01-01"),
+            "a guest forged a host log line: {line:?}"
+        );
+    }
+}
+
+#[test]
+fn huge_name() {
+    let text = load_error(hostile::HUGE_NAME, Grants::all());
+    assert!(
+        text.len() < 1024,
+        "a {} byte error: {}",
+        text.len(),
+        &text[..1024]
+    );
+    assert!(text.contains("[+10485696 bytes]"), "{text}");
+}
+
+/// At load, before its name is known, a component sees no provider's
+/// state: not even when its source name is another provider's name.
+#[tokio::test]
+async fn name_reads_state() {
+    let state = Arc::new(MemoryStateStore::new());
+    state.apply("mock", &[("tenant/acme".into(), Some(b"{}".to_vec()))]);
+    let provider = WasmProvider::load(
+        &Runtime::new().unwrap(),
+        "mock",
+        hostile::NAME_READS_STATE,
+        ProviderSettings::default(),
+        state.clone(),
+    )
+    .unwrap();
+    assert_eq!(provider.name(), "name-reads-state");
+    // Once loaded it works in its own scope, over the store it was given.
+    let mut spec = sample_spec("acme");
+    spec.provider_type = provider.name().to_owned();
+    provider.update("acme", &spec).await.unwrap();
+    assert_eq!(
+        state
+            .get("name-reads-state", "tenant/acme")
+            .unwrap()
+            .as_deref(),
+        Some(&b"updated"[..])
+    );
+    assert_eq!(
+        state.get("mock", "tenant/acme").unwrap().as_deref(),
+        Some(&b"{}"[..])
+    );
+}
+
+#[tokio::test]
+async fn many_keys() {
+    let err = contained(
+        &arena(hostile::MANY_KEYS, Limits::default()),
+        ErrorKind::StateQuota,
+    )
+    .await;
+    assert!(
+        err.to_string()
+            .contains("more than 10000 distinct state keys"),
+        "{err}"
+    );
+}
+
 macro_rules! assert_test_exists {
     ($name:ident) => {
         const _: fn() = $name;

@@ -1,7 +1,8 @@
 //! Rust bindings generated from `wit/` for the `compute-provider` world.
 //! Exports are called asynchronously (so a deadline can cut a call short
 //! even while it waits inside a host import); host imports are synchronous,
-//! and only `state.set` may trap (when the state quota is exceeded).
+//! and only `state.set` and `state.delete` may trap (when the state quota or
+//! the call's number of writes is exceeded).
 
 #![allow(missing_docs)]
 
@@ -10,6 +11,7 @@ wasmtime::component::bindgen!({
     path: "../wit",
     imports: {
         "landlord:compute/state.set": trappable,
+        "landlord:compute/state.delete": trappable,
     },
     exports: {
         default: async,

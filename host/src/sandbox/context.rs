@@ -9,28 +9,41 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use super::host::log::GuestLog;
 use super::limits::{GuestLimiter, Limits};
 use crate::compute::Operation;
 use crate::state::{CallRecord, StateError, StateStore, StateWrite};
 
-/// Everything a provider's host imports can reach during one call.
+/// Everything a provider's host imports can reach during one call. Each
+/// import is linked to its own part (`log`, `config`, `state`), so none of
+/// them can touch another's data.
 pub(crate) struct CallContext {
-    /// The provider's registry name (its state scope and log tag).
-    pub(crate) provider: Arc<str>,
-    /// The operation being called.
-    pub(crate) operation: Operation,
-    pub(crate) limits: Arc<Limits>,
     pub(crate) limiter: GuestLimiter,
-    /// Operator-granted key/values, read-only.
-    pub(crate) config: Arc<BTreeMap<String, String>>,
-    pub(crate) state: StateTransaction,
+    /// What the `log` import sees: who is logging, and the call's log budget.
+    pub(crate) log: GuestLog,
+    /// What the `config` import sees: the operator's key/values, read-only.
+    pub(crate) config: GrantedConfig,
+    /// What the `state` import sees: the call's transaction and its limits.
+    pub(crate) state: GuestState,
     pub(crate) stdout: MemoryOutputPipe,
     pub(crate) stderr: MemoryOutputPipe,
     wasi: WasiCtx,
     table: ResourceTable,
 }
 
+/// The operator-granted key/values of one provider, read-only.
+pub(crate) struct GrantedConfig(pub(crate) Arc<BTreeMap<String, String>>);
+
+/// The `state` import's part of a call: the transaction, and the limits it
+/// checks keys, values and write counts against.
+pub(crate) struct GuestState {
+    pub(crate) transaction: StateTransaction,
+    pub(crate) limits: Arc<Limits>,
+}
+
 impl CallContext {
+    /// The data of one call: `provider` is its registry name (its state
+    /// scope and log tag); `store` is where its state lives.
     pub(crate) fn new(
         provider: Arc<str>,
         operation: Operation,
@@ -49,11 +62,12 @@ impl CallContext {
             .build();
         Self {
             limiter: GuestLimiter::new(&limits),
-            state: StateTransaction::new(Arc::clone(&provider), store),
-            provider,
-            operation,
-            limits,
-            config,
+            log: GuestLog::new(Arc::clone(&provider), operation, &limits),
+            config: GrantedConfig(config),
+            state: GuestState {
+                transaction: StateTransaction::new(provider, store),
+                limits,
+            },
             stdout,
             stderr,
             wasi,
@@ -84,13 +98,21 @@ pub(crate) struct StateTransaction {
     delta: i64,
 }
 
-/// A write would take the provider past its state quota. Raised as a trap
-/// by the `state` import; the call is stopped and its writes discarded.
-#[derive(Debug, thiserror::Error)]
-#[error("a state write would bring the provider to {would_be} bytes; its quota is {quota}")]
-pub(crate) struct StateQuotaExceeded {
-    pub(crate) would_be: u64,
-    pub(crate) quota: u64,
+/// A write would take the provider past its state quota, or the call past
+/// its number of writes. Raised as a trap by the `state` import; the call is
+/// stopped and its writes discarded.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum StateQuotaExceeded {
+    /// The provider's total state would pass its quota.
+    #[error(
+        "a state write would bring the provider to {would_be} bytes; its quota is {quota} (limits.state_total_mib)"
+    )]
+    Bytes { would_be: u64, quota: u64 },
+    /// The call already wrote its most distinct keys.
+    #[error(
+        "the call wrote more than {limit} distinct state keys, the most one call may write (limits.state_writes)"
+    )]
+    Writes { limit: usize },
 }
 
 /// Bytes an entry counts for: its key and its value.
@@ -116,14 +138,19 @@ impl StateTransaction {
         }
     }
 
-    /// Buffer a write (`None` deletes), keeping the usage within `quota`.
-    /// The outer error is the store failing; the inner one the quota.
+    /// Buffer a write (`None` deletes), keeping the usage within `quota` and
+    /// the number of distinct keys written within `max_writes`. The outer
+    /// error is the store failing; the inner one a limit.
     pub(crate) fn write(
         &mut self,
         key: String,
         value: Option<Vec<u8>>,
         quota: u64,
+        max_writes: usize,
     ) -> Result<Result<(), StateQuotaExceeded>, StateError> {
+        if !self.writes.contains_key(&key) && self.writes.len() >= max_writes {
+            return Ok(Err(StateQuotaExceeded::Writes { limit: max_writes }));
+        }
         let old = self.get(&key)?.map_or(0, |old| entry_size(&key, &old));
         let new = value.as_deref().map_or(0, |new| entry_size(&key, new));
         let delta = self.delta + new - old;
@@ -138,7 +165,7 @@ impl StateTransaction {
         )
         .unwrap_or(0);
         if new > old && would_be > quota {
-            return Ok(Err(StateQuotaExceeded { would_be, quota }));
+            return Ok(Err(StateQuotaExceeded::Bytes { would_be, quota }));
         }
         self.delta = delta;
         self.writes.insert(key, value);
@@ -188,10 +215,10 @@ mod tests {
             &[("a".into(), Some(vec![1])), ("b".into(), Some(vec![2]))],
         );
         let mut txn = StateTransaction::new("p".into(), store.clone());
-        txn.write("c".into(), Some(vec![3]), u64::MAX)
+        txn.write("c".into(), Some(vec![3]), u64::MAX, 10)
             .unwrap()
             .unwrap();
-        txn.write("a".into(), None, u64::MAX).unwrap().unwrap();
+        txn.write("a".into(), None, u64::MAX, 10).unwrap().unwrap();
         assert_eq!(txn.get("a").unwrap(), None);
         assert_eq!(txn.get("c").unwrap(), Some(vec![3]));
         assert_eq!(txn.list_keys("").unwrap(), ["b", "c"]);
@@ -209,7 +236,7 @@ mod tests {
     fn a_dropped_transaction_leaves_the_store_unchanged() {
         let store = Arc::new(MemoryStateStore::new());
         let mut txn = StateTransaction::new("p".into(), store.clone());
-        txn.write("x".into(), Some(vec![9]), u64::MAX)
+        txn.write("x".into(), Some(vec![9]), u64::MAX, 10)
             .unwrap()
             .unwrap();
         drop(txn);
@@ -222,23 +249,49 @@ mod tests {
         store.apply("p", &[("a".into(), Some(vec![0; 9]))]); // 10 bytes
         let mut txn = StateTransaction::new("p".into(), store.clone());
         // 10 + 10 = 20 fits a quota of 20; one byte more does not.
-        txn.write("b".into(), Some(vec![0; 9]), 20)
+        txn.write("b".into(), Some(vec![0; 9]), 20, 10)
             .unwrap()
             .unwrap();
         let refused = txn
-            .write("c".into(), Some(vec![]), 20)
+            .write("c".into(), Some(vec![]), 20, 10)
             .unwrap()
             .unwrap_err();
-        assert_eq!((refused.would_be, refused.quota), (21, 20));
+        assert_eq!(
+            refused,
+            StateQuotaExceeded::Bytes {
+                would_be: 21,
+                quota: 20
+            }
+        );
         // Overwriting with a smaller value and deleting always fit.
-        txn.write("b".into(), Some(vec![0; 2]), 20)
+        txn.write("b".into(), Some(vec![0; 2]), 20, 10)
             .unwrap()
             .unwrap();
-        txn.write("a".into(), None, 20).unwrap().unwrap();
-        txn.write("c".into(), Some(vec![0; 16]), 20)
+        txn.write("a".into(), None, 20, 10).unwrap().unwrap();
+        txn.write("c".into(), Some(vec![0; 16]), 20, 10)
             .unwrap()
             .unwrap(); // 3 + 17
         txn.commit(Some(&record("acme", CallOutcome::Ok))).unwrap();
         assert_eq!(store.usage("p").unwrap(), 20);
+    }
+
+    #[test]
+    fn a_call_writes_at_most_its_number_of_distinct_keys() {
+        let store = Arc::new(MemoryStateStore::new());
+        let mut txn = StateTransaction::new("p".into(), store.clone());
+        for key in ["a", "b", "c"] {
+            txn.write(key.into(), Some(vec![1]), u64::MAX, 3)
+                .unwrap()
+                .unwrap();
+        }
+        // Writing a key again (or deleting it) is no new key.
+        txn.write("a".into(), Some(vec![2]), u64::MAX, 3)
+            .unwrap()
+            .unwrap();
+        txn.write("b".into(), None, u64::MAX, 3).unwrap().unwrap();
+        let refused = txn.write("d".into(), Some(vec![1]), u64::MAX, 3).unwrap();
+        assert_eq!(refused, Err(StateQuotaExceeded::Writes { limit: 3 }));
+        let refused = txn.write("e".into(), None, u64::MAX, 3).unwrap();
+        assert_eq!(refused, Err(StateQuotaExceeded::Writes { limit: 3 }));
     }
 }

@@ -5,9 +5,12 @@
 //! conversions (`i64` → `u16`/`u32`) cannot fail in practice; if one does, it
 //! is reported as an invalid spec with the field's path, never a panic.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 
 use super::bindings::wit;
+use super::guest_text::{escape, escape_bounded, for_message};
 use crate::compute::{
     ComputeError, ComputeState, ComputeStatus, ContainerSpec, ContainerStatus, Endpoint,
     FieldViolation, HealthCheckConfig, HealthCheckType, HealthStatus, Operation, PortMapping,
@@ -23,30 +26,50 @@ pub(crate) struct CallSite<'a> {
 }
 
 impl CallSite<'_> {
-    /// The host error for a provider-error the guest returned.
-    /// The host error for a provider-error (already size-checked).
+    /// The host error for a guest's provider-error. Its text is escaped
+    /// and bounded here, where it enters the host: a message to
+    /// [`MAX_GUEST_TEXT_IN_MESSAGE`](super::guest_text::MAX_GUEST_TEXT_IN_MESSAGE)
+    /// bytes, a field path to [`MAX_GUEST_FIELD_PATH`], and at most
+    /// [`MAX_GUEST_VIOLATIONS`] violations (then one that counts the rest).
     pub(crate) fn provider_error(&self, err: wit::ProviderError) -> ComputeError {
         let provider = self.provider.to_owned();
         let tenant_id = self.tenant_id.to_owned();
         match err {
-            wit::ProviderError::InvalidSpec(fields) => ComputeError::InvalidSpec {
-                provider: Some(provider),
-                violations: Violations(
-                    fields
-                        .into_iter()
-                        .map(|field| FieldViolation::new(field.path, field.message))
-                        .collect(),
-                ),
-            },
+            wit::ProviderError::InvalidSpec(fields) => {
+                let total = fields.len();
+                let mut violations: Vec<FieldViolation> = fields
+                    .into_iter()
+                    .take(MAX_GUEST_VIOLATIONS)
+                    .map(|field| {
+                        FieldViolation::new(
+                            escape_bounded(&field.path, MAX_GUEST_FIELD_PATH),
+                            for_message(&field.message),
+                        )
+                    })
+                    .collect();
+                if total > MAX_GUEST_VIOLATIONS {
+                    violations.push(FieldViolation::new(
+                        "",
+                        format!(
+                            "and {} more problems the provider reported (not shown)",
+                            total - MAX_GUEST_VIOLATIONS
+                        ),
+                    ));
+                }
+                ComputeError::InvalidSpec {
+                    provider: Some(provider),
+                    violations: Violations(violations),
+                }
+            }
             wit::ProviderError::ProvisionFailed(message) => ComputeError::ProvisionFailed {
                 provider,
                 tenant_id,
-                message,
+                message: for_message(&message),
             },
             wit::ProviderError::UpdateFailed(message) => ComputeError::UpdateFailed {
                 provider,
                 tenant_id,
-                message,
+                message: for_message(&message),
             },
             wit::ProviderError::TenantNotFound(_) => ComputeError::TenantNotFound {
                 provider,
@@ -55,10 +78,34 @@ impl CallSite<'_> {
             wit::ProviderError::OperationFailed(message) => ComputeError::OperationFailed {
                 provider,
                 operation: self.operation,
-                message,
+                message: for_message(&message),
             },
         }
     }
+}
+
+/// Longest field path of a provider's invalid-spec error kept, in bytes.
+pub(crate) const MAX_GUEST_FIELD_PATH: usize = 256;
+/// Most violations of a provider's invalid-spec error kept.
+pub(crate) const MAX_GUEST_VIOLATIONS: usize = 50;
+
+/// `text` with its control characters escaped (see `guest_text.rs`),
+/// reusing the string when there were none. Results are already bounded in
+/// size by `results.rs`.
+fn clean(text: String) -> String {
+    match escape(&text) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(escaped) => escaped,
+    }
+}
+
+fn clean_pairs(pairs: Vec<(String, String)>) -> StringMap {
+    map_of(
+        pairs
+            .into_iter()
+            .map(|(key, value)| (clean(key), clean(value)))
+            .collect(),
+    )
 }
 
 /// Narrow a validated number, or report the field.
@@ -223,18 +270,18 @@ pub(crate) fn provision_result_from_wit(
             wit::ProvisionStatus::InProgress => ProvisionStatus::InProgress,
             wit::ProvisionStatus::Failed => ProvisionStatus::Failed,
         },
-        resource_ids: map_of(result.resource_ids),
+        resource_ids: clean_pairs(result.resource_ids),
         endpoints: result
             .endpoints
             .into_iter()
             .map(|endpoint| Endpoint {
-                endpoint_type: endpoint.endpoint_type,
-                address: endpoint.address,
+                endpoint_type: clean(endpoint.endpoint_type),
+                address: clean(endpoint.address),
                 port: endpoint.port,
-                url: endpoint.url,
+                url: endpoint.url.map(clean),
             })
             .collect(),
-        message: result.message,
+        message: result.message.map(clean),
         provisioned_at: now,
     }
 }
@@ -253,8 +300,8 @@ pub(crate) fn update_result_from_wit(
             wit::UpdateStatus::InProgress => UpdateStatus::InProgress,
             wit::UpdateStatus::Failed => UpdateStatus::Failed,
         },
-        changes: result.changes,
-        message: result.message,
+        changes: result.changes.into_iter().map(clean).collect(),
+        message: result.message.map(clean),
         updated_at: now,
     }
 }
@@ -279,11 +326,11 @@ pub(crate) fn compute_status_from_wit(
             .containers
             .into_iter()
             .map(|container| ContainerStatus {
-                name: container.name,
-                state: container.state,
+                name: clean(container.name),
+                state: clean(container.state),
                 ready: container.ready,
                 restart_count: container.restart_count,
-                message: container.message,
+                message: container.message.map(clean),
             })
             .collect(),
         health: match status.health {
@@ -292,7 +339,7 @@ pub(crate) fn compute_status_from_wit(
             wit::HealthStatus::Unknown => HealthStatus::Unknown,
         },
         last_updated: now,
-        metadata: map_of(status.metadata),
+        metadata: clean_pairs(status.metadata),
     }
 }
 

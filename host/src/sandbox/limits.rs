@@ -28,10 +28,19 @@ pub struct Limits {
     pub fuel: Option<u64>,
     /// Bytes of stdout, and of stderr, one call may write; writing more stops it.
     pub output_bytes: usize,
+    /// Messages one call may send through the `log` import; later ones are
+    /// dropped (the call goes on, and the host logs where it cut).
+    pub log_messages: usize,
+    /// Bytes of log messages one call may send; later messages are dropped.
+    pub log_bytes: usize,
     /// Longest state key, in bytes.
     pub state_key_bytes: usize,
     /// Largest state value, in bytes.
     pub state_value_bytes: usize,
+    /// Most distinct keys one call may write (set or delete); the next one
+    /// stops the call and discards its writes. Bounds how long the commit
+    /// after the call takes.
+    pub state_writes: usize,
     /// Most bytes (keys plus values) the provider may keep in state in all;
     /// a call whose writes would go past it is stopped and its writes discarded.
     pub state_total_bytes: u64,
@@ -48,8 +57,11 @@ impl Default for Limits {
             timeout: Duration::from_secs(10),
             fuel: None,
             output_bytes: 64 << 10,
+            log_messages: 1000,
+            log_bytes: 64 << 10,
             state_key_bytes: 1 << 10,
             state_value_bytes: 1 << 20,
+            state_writes: 10_000,
             state_total_bytes: 64 << 20,
         }
     }

@@ -26,14 +26,14 @@ use super::convert::{
     update_result_from_wit,
 };
 use super::grants::Grants;
-use super::host::log::truncate;
+use super::guest_text::{escape_bounded, for_message};
 use super::limits::Limits;
 use super::{ProviderSettings, Runtime};
 use crate::compute::{
     ComputeError, ComputeStatus, LimitKind, Operation, Provider, ProvisionResult, Result,
     TenantComputeSpec, UpdateResult, check_provider_name,
 };
-use crate::state::{CallOutcome, CallRecord, StateStore};
+use crate::state::{CallOutcome, CallRecord, MemoryStateStore, StateStore};
 
 /// A provider backed by a WebAssembly component. Cheap to clone; the
 /// component is compiled once, at load.
@@ -238,6 +238,9 @@ impl WasmProvider {
         let pre = runtime
             .instantiate_pre(component, &settings.grants)
             .map_err(load_error)?;
+        // `name()` runs before the provider's state scope is known, so it
+        // sees an empty store of its own: never the state of a provider
+        // whose name happens to equal `source_name`. Its writes are dropped.
         let mut inner = Inner {
             name: Arc::from(source_name),
             runtime: runtime.clone(),
@@ -245,7 +248,7 @@ impl WasmProvider {
             limits: Arc::new(settings.limits),
             grants: settings.grants,
             config: Arc::new(settings.config),
-            state,
+            state: Arc::new(MemoryStateStore::new()),
         };
         // Inside a tokio runtime this thread cannot block on another one:
         // then the call gets a thread of its own.
@@ -261,10 +264,11 @@ impl WasmProvider {
         check_provider_name(&name).map_err(|reason| {
             load_error(format!(
                 "its name() returned '{}': {reason}",
-                truncate(&name, 64)
+                escape_bounded(&name, 64)
             ))
         })?;
         inner.name = Arc::from(name);
+        inner.state = state;
         Ok(Self {
             inner: Arc::new(inner),
         })
@@ -370,6 +374,7 @@ impl Inner {
         let outcome = tokio::time::timeout(timeout, guest).await;
         let context = store.into_data();
         self.log_output(&context, operation);
+        context.log.report_dropped();
         let site = CallSite {
             provider: &self.name,
             operation,
@@ -393,7 +398,7 @@ impl Inner {
                 match accepted {
                     Ok(()) => (
                         answer.map_err(|err| site.provider_error(err)),
-                        Some(context.state),
+                        Some(context.state.transaction),
                     ),
                     Err(refused) => (Err(refused), None),
                 }
@@ -524,9 +529,11 @@ impl Inner {
         if let Some(overflow) = self.output_overflow(context, operation) {
             return overflow;
         }
+        // A wasm backtrace names the guest's functions, which the guest
+        // chose: escaped and bounded like any guest text.
         let mut message = match trap {
             Some(trap) => trap.to_string(),
-            None => format!("{err:#}"),
+            None => escape_bounded(&format!("{err:#}"), MAX_TRAP_TEXT).into_owned(),
         };
         if let Some(tail) = stderr_tail(context) {
             // The tail holds the panic message, if there is one.
@@ -555,27 +562,54 @@ impl Inner {
             })
     }
 
-    /// Forward what the guest printed to tracing.
+    /// Forward what the guest printed to tracing: the first
+    /// [`MAX_FORWARDED_OUTPUT`] bytes of each stream, one event per line,
+    /// each line escaped (a guest's line cannot pass for the host's).
     fn log_output(&self, context: &CallContext, operation: Operation) {
         for (stream, pipe) in [("stdout", &context.stdout), ("stderr", &context.stderr)] {
             let bytes = pipe.contents();
             if bytes.is_empty() {
                 continue;
             }
-            let text = String::from_utf8_lossy(&bytes);
-            tracing::info!(
-                target: "landlord::guest",
-                provider = &*self.name,
-                operation = operation.as_str(),
-                stream,
-                "{}",
-                truncate(text.trim_end(), 8 << 10)
-            );
+            let shown = &bytes[..bytes.len().min(MAX_FORWARDED_OUTPUT)];
+            let text = String::from_utf8_lossy(shown);
+            let mut lines = text.lines().filter(|line| !line.trim().is_empty());
+            for line in lines.by_ref().take(MAX_FORWARDED_LINES) {
+                tracing::info!(
+                    target: "landlord::guest",
+                    provider = &*self.name,
+                    operation = operation.as_str(),
+                    stream,
+                    "{}",
+                    escape_bounded(line, MAX_FORWARDED_OUTPUT)
+                );
+            }
+            let left_out = bytes.len() - shown.len();
+            if left_out > 0 || lines.next().is_some() {
+                tracing::info!(
+                    target: "landlord::guest",
+                    provider = &*self.name,
+                    operation = operation.as_str(),
+                    stream,
+                    "[output cut: {} bytes written in all; the first {} lines or {} bytes are shown]",
+                    bytes.len(),
+                    MAX_FORWARDED_LINES,
+                    MAX_FORWARDED_OUTPUT
+                );
+            }
         }
     }
 }
 
-/// The last KiB the guest wrote to stderr, if it wrote anything.
+/// Longest trap description (with its wasm backtrace) kept in an error.
+const MAX_TRAP_TEXT: usize = 4 << 10;
+/// Bytes of each output stream forwarded to the log per call.
+const MAX_FORWARDED_OUTPUT: usize = 8 << 10;
+/// Lines of each output stream forwarded to the log per call.
+const MAX_FORWARDED_LINES: usize = 100;
+
+/// The end of what the guest wrote to stderr, escaped and bounded, if it
+/// wrote anything.
 fn stderr_tail(context: &CallContext) -> Option<String> {
     let bytes = context.stderr.contents();
     let text = String::from_utf8_lossy(&bytes);
@@ -587,7 +621,7 @@ fn stderr_tail(context: &CallContext) -> Option<String> {
     let start = (start..text.len())
         .find(|&i| text.is_char_boundary(i))
         .unwrap_or(text.len());
-    Some(text[start..].to_owned())
+    Some(for_message(&text[start..]))
 }
 
 #[async_trait]

@@ -59,7 +59,7 @@ impl<'a> Checker<'a> {
         let mut keys = std::collections::BTreeSet::new();
         for (key, value) in pairs {
             self.text(&format!("{field} key"), key);
-            self.text(&format!("{field}[{key}]"), value);
+            self.text(&format!("{field}[{}]", shorten(key)), value);
             if !keys.insert(key.as_str()) {
                 self.problems
                     .push(format!("{field} repeats the key '{}'", shorten(key)));
@@ -99,13 +99,9 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// At most 64 characters of `text`, for messages.
-fn shorten(text: &str) -> String {
-    let mut short: String = text.chars().take(64).collect();
-    if short.len() < text.len() {
-        short.push('…');
-    }
-    short
+/// At most 64 bytes of `text`, escaped, for messages.
+fn shorten(text: &str) -> std::borrow::Cow<'_, str> {
+    super::guest_text::escape_bounded(text, 64)
 }
 
 impl CallSite<'_> {

@@ -20,7 +20,7 @@ pub mod bindings {
 
 pub use bindings::exports::landlord::compute::provider::Guest;
 pub use bindings::landlord::compute::types::*;
-pub use bindings::landlord::compute::{config, state};
+pub use bindings::landlord::compute::{config, log, state};
 
 /// The state key every attack writes before it strikes: if the host ever
 /// keeps it, a contained call's writes leaked.
@@ -97,15 +97,25 @@ pub mod well_behaved {
 /// `$attack` (with the spec bound to `$spec`); every other operation is
 /// [`well_behaved`]. Attacks that the host must stop call [`mark_state`]
 /// first, to show their writes are discarded.
+///
+/// `hostile_guest!(name() = $expr, as $name, |spec| …)` makes `name()`
+/// itself the attack: it returns `$expr`, and `$name` is what the other
+/// operations report as their provider.
 #[macro_export]
 macro_rules! hostile_guest {
     ($name:literal, |$spec:ident| $attack:block) => {
+        $crate::hostile_guest!(@define $name, $name.to_owned(), |$spec| $attack);
+    };
+    (name() = $name_expr:expr, as $name:literal, |$spec:ident| $attack:block) => {
+        $crate::hostile_guest!(@define $name, $name_expr, |$spec| $attack);
+    };
+    (@define $name:literal, $name_expr:expr, |$spec:ident| $attack:block) => {
         #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
         struct Hostile;
 
         impl $crate::Guest for Hostile {
             fn name() -> String {
-                $name.to_owned()
+                $name_expr
             }
 
             fn provision(

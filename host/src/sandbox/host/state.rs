@@ -1,14 +1,15 @@
 //! `landlord:compute/state`: key/value bytes scoped to the provider, read
 //! through and written into the call's transaction. Key and value sizes are
 //! capped (returned as errors the guest can handle); going past the total
-//! quota stops the call.
+//! quota, or past the call's number of distinct keys written, stops the
+//! call. The import reaches only the call's [`GuestState`].
 
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::{HasData, Linker};
 
 use crate::sandbox::bindings::landlord::compute::state::{self, StateError};
-use crate::sandbox::context::CallContext;
+use crate::sandbox::context::{CallContext, GuestState};
 
-impl CallContext {
+impl GuestState {
     fn check_key(&self, key: &str) -> Result<(), StateError> {
         let max = self.limits.state_key_bytes;
         if key.len() > max {
@@ -17,7 +18,8 @@ impl CallContext {
         Ok(())
     }
 
-    /// Buffer a write; `Err` (a trap) when it would exceed the quota.
+    /// Buffer a write; `Err` (a trap) when it would exceed the quota or the
+    /// call's number of writes.
     fn write(
         &mut self,
         key: String,
@@ -27,7 +29,8 @@ impl CallContext {
             return Ok(Err(err));
         }
         let quota = self.limits.state_total_bytes;
-        match self.state.write(key, value, quota) {
+        let max_writes = self.limits.state_writes;
+        match self.transaction.write(key, value, quota, max_writes) {
             Ok(Ok(())) => Ok(Ok(())),
             Ok(Err(exceeded)) => Err(exceeded.into()),
             Err(err) => Ok(Err(unavailable(err))),
@@ -43,10 +46,10 @@ fn unavailable(err: crate::state::StateError) -> StateError {
     StateError::Unavailable(err.0)
 }
 
-impl state::Host for CallContext {
+impl state::Host for GuestState {
     fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, StateError> {
         self.check_key(&key)?;
-        self.state.get(&key).map_err(unavailable)
+        self.transaction.get(&key).map_err(unavailable)
     }
 
     fn set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), StateError>> {
@@ -57,17 +60,24 @@ impl state::Host for CallContext {
         self.write(key, Some(value))
     }
 
-    fn delete(&mut self, key: String) -> Result<(), StateError> {
-        // Deleting only ever frees room, so it never trips the quota.
-        self.write(key, None).unwrap_or(Ok(()))
+    fn delete(&mut self, key: String) -> wasmtime::Result<Result<(), StateError>> {
+        // Deleting only ever frees room, but it is a write of its key.
+        self.write(key, None)
     }
 
     fn list_keys(&mut self, prefix: String) -> Result<Vec<String>, StateError> {
         self.check_key(&prefix)?;
-        self.state.list_keys(&prefix).map_err(unavailable)
+        self.transaction.list_keys(&prefix).map_err(unavailable)
     }
 }
 
+/// The `state` import's view of a call: its [`GuestState`] alone.
+struct StateView;
+
+impl HasData for StateView {
+    type Data<'a> = &'a mut GuestState;
+}
+
 pub(crate) fn add_to_linker(linker: &mut Linker<CallContext>) -> wasmtime::Result<()> {
-    state::add_to_linker::<CallContext, HasSelf<CallContext>>(linker, |ctx| ctx)
+    state::add_to_linker::<CallContext, StateView>(linker, |ctx| &mut ctx.state)
 }
