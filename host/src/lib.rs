@@ -10,6 +10,7 @@
 //! - [`state`] — where providers' key/value state lives between calls.
 //! - [`embedded`] — the components compiled into the binary (the mock).
 //! - [`config`] — the operator's `landlord.toml` and environment overrides.
+//! - [`provider_set`] — the providers a configuration names, loaded on demand.
 //! - [`conformance`] — the method contracts as executable rules, for any provider.
 //!
 //! ```no_run
@@ -43,5 +44,6 @@ pub mod compute;
 pub mod config;
 pub mod conformance;
 pub mod embedded;
+pub mod provider_set;
 pub mod sandbox;
 pub mod state;

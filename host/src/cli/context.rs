@@ -1,37 +1,25 @@
 //! What every subcommand needs: the configuration, the state directory and
-//! its database, the runtime with the providers loaded, and the manager.
+//! its database, the runtime with the configured providers (each loaded
+//! only when a command needs it), and the manager.
 
-use std::borrow::Cow;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context as _, bail};
-use landlord::compute::{ComputeError, Manager, Operation, Provider, Registry, TenantComputeSpec};
-use landlord::config::{Config, DEFAULT_PROVIDER, ProviderEntry};
-use landlord::sandbox::{ProviderSettings, Runtime, RuntimeOptions, WasmProvider};
+use anyhow::Context as _;
+use landlord::compute::{ComputeError, Manager, Operation, TenantComputeSpec};
+use landlord::config::Config;
+use landlord::provider_set::ProviderSet;
+use landlord::sandbox::{Runtime, RuntimeOptions};
 use landlord::state::{SqliteStateStore, TenantEntry};
 
 use super::GlobalOpts;
 
-/// Where a provider's component came from.
-#[derive(Debug, Clone, serde::Serialize)]
-pub(crate) struct ProviderInfo {
-    pub(crate) name: String,
-    pub(crate) source: String,
-    pub(crate) sha256: String,
-    pub(crate) memory_mib: u64,
-    pub(crate) timeout_ms: u128,
-    pub(crate) fuel: Option<u64>,
-    pub(crate) grants: Vec<&'static str>,
-}
-
 pub(crate) struct Context {
-    pub(crate) config: Config,
     pub(crate) state_dir: PathBuf,
     pub(crate) store: Arc<SqliteStateStore>,
     pub(crate) manager: Manager,
-    pub(crate) providers: Vec<ProviderInfo>,
+    pub(crate) providers: ProviderSet,
     pub(crate) format: super::output::OutputFormat,
 }
 
@@ -51,11 +39,11 @@ pub(crate) fn open_store(
 }
 
 impl Context {
-    /// Load the configuration, open the state directory and load every
-    /// provider (the embedded mock unless the configuration replaces it).
+    /// Load the configuration, open the state directory and set up the
+    /// runtime; providers are loaded by [`load`](Self::load), when a
+    /// command knows which one it needs.
     pub(crate) fn open(global: &GlobalOpts) -> anyhow::Result<Self> {
         let (config, state_dir, store) = open_store(global)?;
-
         let fuel = config
             .providers
             .values()
@@ -66,76 +54,27 @@ impl Context {
             allocation: landlord::sandbox::Allocation::OnDemand,
             ..RuntimeOptions::default()
         })?;
-        let registry = Arc::new(Registry::new());
-        let mut providers = Vec::new();
-        let mut entries: Vec<(String, ProviderEntry)> =
-            config.providers.clone().into_iter().collect();
-        if !config.providers.contains_key(DEFAULT_PROVIDER) {
-            entries.push((DEFAULT_PROVIDER.to_owned(), ProviderEntry::default()));
-        }
-        for (name, entry) in entries {
-            let (source, bytes) = match &entry.component {
-                Some(path) => (
-                    path.display().to_string(),
-                    // A component that cannot be read is a configuration
-                    // error (exit 2), like one that cannot be loaded.
-                    Cow::Owned(std::fs::read(path).map_err(|err| ComputeError::Load {
-                        source_name: path.display().to_string(),
-                        message: format!("[providers.{name}]: cannot read it: {err}"),
-                    })?),
-                ),
-                // Borrowed, not copied: its digest is then known without hashing.
-                None => (
-                    "embedded".to_owned(),
-                    Cow::Borrowed(landlord::embedded::MOCK_COMPONENT),
-                ),
-            };
-            let digest = sha256_hex(&bytes);
-            if let Some(pinned) = &entry.sha256
-                && !pinned.eq_ignore_ascii_case(&digest)
-            {
-                bail!(ComputeError::Load {
-                    source_name: source,
-                    message: format!(
-                        "its sha256 is {digest}, but [providers.{name}].sha256 pins {pinned}; refusing a component that changed"
-                    ),
-                });
-            }
-            let settings = ProviderSettings {
-                config: entry.config.clone(),
-                limits: entry.limits.apply(Default::default()),
-                grants: entry.grants(),
-            };
-            let provider = WasmProvider::load(&runtime, &source, &bytes, settings, store.clone())?;
-            if provider.name() != name {
-                bail!(ComputeError::Load {
-                    source_name: source,
-                    message: format!(
-                        "it names itself '{}', but the configuration declares it as [providers.{name}]",
-                        provider.name()
-                    ),
-                });
-            }
-            providers.push(ProviderInfo {
-                name: name.clone(),
-                source,
-                sha256: digest,
-                memory_mib: (provider.limits().memory_bytes >> 20) as u64,
-                timeout_ms: provider.limits().timeout.as_millis(),
-                fuel: provider.limits().fuel,
-                grants: provider.grants().granted_interfaces(),
-            });
-            registry.register(Arc::new(provider))?;
-        }
-        providers.sort_by(|a, b| a.name.cmp(&b.name));
+        let providers = ProviderSet::new(config, runtime, store.clone());
         Ok(Self {
-            config,
             state_dir,
             store,
-            manager: Manager::new(registry),
+            manager: Manager::new(Arc::clone(providers.registry())),
             providers,
             format: global.output,
         })
+    }
+
+    /// The configuration in force.
+    pub(crate) fn config(&self) -> &Config {
+        self.providers.config()
+    }
+
+    /// Load the provider `name` (a no-op once loaded); an undeclared name
+    /// is `ProviderNotFound`, a component that cannot be loaded a load
+    /// error (exit 2).
+    pub(crate) fn load(&self, name: &str) -> anyhow::Result<()> {
+        self.providers.load(name)?;
+        Ok(())
     }
 
     /// Apply `--provider`, or the default provider when the spec names none.
@@ -143,7 +82,7 @@ impl Context {
         if let Some(provider) = flag {
             spec.provider_type = provider.to_owned();
         } else if spec.provider_type.is_empty() {
-            spec.provider_type = self.config.default_provider();
+            spec.provider_type = self.config().default_provider();
         }
     }
 
@@ -159,7 +98,7 @@ impl Context {
         }
         Ok(match self.store.tenant(tenant_id)? {
             Some(entry) => entry.provider,
-            None => self.config.default_provider(),
+            None => self.config().default_provider(),
         })
     }
 
@@ -194,7 +133,9 @@ impl Context {
             // Destroying a tenant this host never knew: nothing to index.
             return Ok(());
         }
-        let (state, last_outcome, result) = match outcome {
+        // A failed operation keeps the last spec that was applied: the
+        // index holds what the tenant runs, not what was refused.
+        let (state, last_outcome, result, spec) = match outcome {
             Ok(value) => (
                 if operation == Operation::Destroy {
                     "destroyed"
@@ -206,6 +147,7 @@ impl Context {
                 serde_json::to_value(value)
                     .ok()
                     .filter(|value| !value.is_null()),
+                spec.and_then(|spec| serde_json::to_value(spec).ok()),
             ),
             Err(err) if err.kind().is_caller_error() => return Ok(()),
             Err(err) => (
@@ -213,7 +155,8 @@ impl Context {
                     .as_ref()
                     .map_or_else(|| "failed".to_owned(), |entry| entry.state.clone()),
                 super::output::name(&err.kind()),
-                None,
+                previous.as_ref().and_then(|entry| entry.result.clone()),
+                previous.as_ref().and_then(|entry| entry.spec.clone()),
             ),
         };
         self.store.record_tenant(&TenantEntry {
@@ -222,7 +165,7 @@ impl Context {
             state,
             last_operation: operation.as_str().to_owned(),
             last_outcome,
-            spec: spec.and_then(|spec| serde_json::to_value(spec).ok()),
+            spec,
             result,
             updated_at: chrono::Utc::now(),
         })?;

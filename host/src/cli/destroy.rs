@@ -20,6 +20,7 @@ pub(crate) struct Opts {
 pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
     let ctx = Context::open(global)?;
     let provider = opts.tenant.provider(&ctx)?;
+    ctx.load(&provider)?;
     let _lock = ctx.lock_tenant(&opts.tenant.tenant_id)?;
     let outcome = block_on(
         ctx.manager

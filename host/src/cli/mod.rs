@@ -129,6 +129,15 @@ fn init_logging(global: &GlobalOpts) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour_stderr())
         .with_target(false)
         .init();
+}
+
+/// Colour the log only on a terminal, and never when `NO_COLOR` is set to
+/// anything but the empty string (https://no-color.org).
+fn colour_stderr() -> bool {
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+    !no_color && std::io::stderr().is_terminal()
 }

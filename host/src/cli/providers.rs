@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::Context as _;
+use landlord::compute::ComputeError;
 use landlord::sandbox::{ProviderSettings, Runtime, RuntimeOptions};
 
 use super::context::{Context, is_path, sha256_hex};
@@ -37,72 +37,129 @@ pub(crate) fn run(global: &GlobalOpts, command: Command) -> anyhow::Result<()> {
     }
 }
 
+/// One row of `providers list`: a loaded provider, or why it did not load.
+#[derive(Debug, serde::Serialize)]
+struct ProviderRow {
+    name: String,
+    source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sha256: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory_mib: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeout_ms: Option<u128>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fuel: Option<u64>,
+    grants: Vec<&'static str>,
+    /// Why the provider could not be loaded; absent when it loaded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// Load every configured provider and list them; one that cannot be loaded
+/// is listed with its error, and the command then fails with that error.
 fn list(global: &GlobalOpts) -> anyhow::Result<()> {
     let ctx = Context::open(global)?;
+    let mut first_error = None;
+    let rows: Vec<ProviderRow> = ctx
+        .providers
+        .load_all()
+        .into_iter()
+        .map(|(name, loaded)| match loaded {
+            Ok(info) => ProviderRow {
+                name,
+                source: info.source,
+                sha256: Some(info.sha256),
+                memory_mib: Some((info.limits.memory_bytes >> 20) as u64),
+                timeout_ms: Some(info.limits.timeout.as_millis()),
+                fuel: info.limits.fuel,
+                grants: info.grants.granted_interfaces(),
+                error: None,
+            },
+            Err(err) => {
+                let row = ProviderRow {
+                    source: ctx
+                        .providers
+                        .entry(&name)
+                        .ok()
+                        .and_then(|entry| entry.component)
+                        .map_or_else(|| "embedded".to_owned(), |p| p.display().to_string()),
+                    name,
+                    sha256: None,
+                    memory_mib: None,
+                    timeout_ms: None,
+                    fuel: None,
+                    grants: Vec::new(),
+                    error: Some(err.to_string()),
+                };
+                first_error.get_or_insert(err);
+                row
+            }
+        })
+        .collect();
     match ctx.format {
-        OutputFormat::Json => output::json(&ctx.providers),
+        OutputFormat::Json => output::json(&rows)?,
         OutputFormat::Text => {
-            let rows: Vec<Vec<String>> = ctx
-                .providers
+            let rows: Vec<Vec<String>> = rows
                 .iter()
-                .map(|p| {
-                    vec![
+                .map(|p| match &p.error {
+                    None => vec![
                         p.name.clone(),
                         p.source.clone(),
-                        p.sha256[..12].to_owned(),
+                        p.sha256.as_deref().map_or("", |d| &d[..12]).to_owned(),
                         format!(
                             "{} MiB, {} ms{}",
-                            p.memory_mib,
-                            p.timeout_ms,
+                            p.memory_mib.unwrap_or(0),
+                            p.timeout_ms.unwrap_or(0),
                             p.fuel.map(|f| format!(", {f} fuel")).unwrap_or_default()
                         ),
                         p.grants.join(","),
-                    ]
+                    ],
+                    Some(_) => vec![
+                        p.name.clone(),
+                        p.source.clone(),
+                        "-".to_owned(),
+                        "not loaded (see the error below)".to_owned(),
+                        "-".to_owned(),
+                    ],
                 })
                 .collect();
             output::lines(&output::table(
                 &["NAME", "SOURCE", "SHA256", "LIMITS", "GRANTS"],
                 &rows,
-            ))
+            ))?;
         }
+    }
+    match first_error {
+        None => Ok(()),
+        Some(err) => Err(err.into()),
     }
 }
 
 /// The component a target names (a path, or a configured provider), and
-/// the settings it runs with (defaults for a bare path).
+/// the settings it runs with (defaults for a bare path). Only that one
+/// component is read; no provider is loaded.
 fn resolve(
     global: &GlobalOpts,
     target: &str,
 ) -> anyhow::Result<(String, Vec<u8>, ProviderSettings)> {
     if is_path(target) {
-        let bytes = std::fs::read(Path::new(target))
-            .with_context(|| format!("cannot read the component {target}"))?;
+        let bytes =
+            landlord::provider_set::read_component(Path::new(target)).map_err(|message| {
+                ComputeError::Load {
+                    source_name: target.to_owned(),
+                    message,
+                }
+            })?;
         return Ok((target.to_owned(), bytes, ProviderSettings::default()));
     }
     let ctx = Context::open(global)?;
-    let info = ctx
-        .providers
-        .iter()
-        .find(|p| p.name == target)
-        .with_context(|| {
-            format!("no provider named '{target}' is configured (try `landlord providers list`)")
-        })?;
-    let entry = ctx
-        .config
-        .providers
-        .get(target)
-        .cloned()
-        .unwrap_or_default();
-    let bytes = match &entry.component {
-        Some(path) => std::fs::read(path)?,
-        None => landlord::embedded::MOCK_COMPONENT.to_vec(),
-    };
-    let settings = ProviderSettings {
-        config: entry.config.clone(),
-        limits: entry.limits.apply(Default::default()),
-        grants: entry.grants(),
-    };
-    Ok((info.source.clone(), bytes, settings))
+    if ctx.providers.entry(target).is_err() {
+        anyhow::bail!("no provider named '{target}' is configured (try `landlord providers list`)");
+    }
+    let source = ctx.providers.source(target)?;
+    let settings = ctx.providers.settings(target)?;
+    Ok((source.origin, source.bytes.into_owned(), settings))
 }
 
 fn inspect(global: &GlobalOpts, target: &str) -> anyhow::Result<()> {

@@ -20,6 +20,7 @@ pub(crate) struct Opts {
 pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
     let (ctx, spec) = opts.spec.open(global)?;
     validate_compute_spec(&spec)?;
+    ctx.load(&spec.provider_type)?;
     let _lock = ctx.lock_tenant(&spec.tenant_id)?;
     let outcome = block_on(ctx.manager.provision_tenant(&spec))?;
     ctx.index(

@@ -18,6 +18,7 @@ pub(crate) struct Opts {
 pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
     let ctx = Context::open(global)?;
     let provider = opts.tenant.provider(&ctx)?;
+    ctx.load(&provider)?;
     let status = block_on(
         ctx.manager
             .get_tenant_status(&opts.tenant.tenant_id, &provider),

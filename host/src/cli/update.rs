@@ -22,6 +22,7 @@ pub(crate) struct Opts {
 pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
     let (ctx, spec) = opts.spec.open(global)?;
     validate_compute_spec(&spec)?;
+    ctx.load(&spec.provider_type)?;
     let _lock = ctx.lock_tenant(&opts.tenant_id)?;
     let outcome = block_on(ctx.manager.update_tenant(&opts.tenant_id, &spec))?;
     ctx.index(

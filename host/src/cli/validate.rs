@@ -1,5 +1,7 @@
 //! `landlord validate <spec-file>`
 
+use landlord::compute::validate_compute_spec;
+
 use super::output::{self, OutputFormat};
 use super::spec::SpecArgs;
 use super::{GlobalOpts, block_on, exit_status};
@@ -17,6 +19,9 @@ pub(crate) struct Opts {
 
 pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
     let (ctx, spec) = opts.spec.open(global)?;
+    // The host's own rules first: a spec that breaks them reaches no provider.
+    validate_compute_spec(&spec)?;
+    ctx.load(&spec.provider_type)?;
     block_on(ctx.manager.validate_tenant_spec(&spec))??;
     match ctx.format {
         OutputFormat::Json => output::json(&serde_json::json!({

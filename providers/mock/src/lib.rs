@@ -137,7 +137,8 @@ impl Guest for MockProvider {
             return Err(ProviderError::TenantNotFound(tenant_id));
         }
         // Idempotent: deleting a missing key is not an error.
-        state::delete(&tenant_key(&tenant_id)).map_err(state_failure)?;
+        let key = tenant_key(&tenant_id);
+        state::delete(&key).map_err(|err| state_failure(&key, None, err))?;
         log(Level::Info, &format!("destroyed {tenant_id}"));
         Ok(())
     }
@@ -211,12 +212,28 @@ fn tenant_key(tenant_id: &str) -> String {
     format!("tenant/{tenant_id}")
 }
 
-fn state_failure(err: state::StateError) -> ProviderError {
-    ProviderError::OperationFailed(format!("state: {err:?}"))
+/// A refused state operation on `key`, said for people: which key, which
+/// limit, and what the operator can change. `size` is the value's size,
+/// when a value was being written.
+fn state_failure(key: &str, size: Option<usize>, err: state::StateError) -> ProviderError {
+    ProviderError::OperationFailed(match err {
+        state::StateError::KeyTooLarge(limit) => format!(
+            "the state key '{key}' is longer than the host allows ({limit} bytes; limits.state_key_bytes)"
+        ),
+        state::StateError::ValueTooLarge(limit) => format!(
+            "the record under state key '{key}' is {} bytes, more than the {limit} bytes the host allows per value; \
+             use a smaller spec, or raise the provider's limits.state_value_kib",
+            size.map_or_else(|| "too many".to_owned(), |size| size.to_string())
+        ),
+        state::StateError::Unavailable(why) => {
+            format!("the host's state store is unavailable ({why}); retrying may help")
+        }
+    })
 }
 
 fn load(tenant_id: &str) -> Result<Option<TenantRecord>, ProviderError> {
-    let Some(bytes) = state::get(&tenant_key(tenant_id)).map_err(state_failure)? else {
+    let key = tenant_key(tenant_id);
+    let Some(bytes) = state::get(&key).map_err(|err| state_failure(&key, None, err))? else {
         return Ok(None);
     };
     serde_json::from_slice(&bytes).map(Some).map_err(|err| {
@@ -227,7 +244,8 @@ fn load(tenant_id: &str) -> Result<Option<TenantRecord>, ProviderError> {
 fn save(record: &TenantRecord) -> Result<(), ProviderError> {
     let bytes = serde_json::to_vec(record)
         .map_err(|err| ProviderError::OperationFailed(format!("cannot encode record: {err}")))?;
-    state::set(&tenant_key(&record.spec.tenant_id), &bytes).map_err(state_failure)
+    let key = tenant_key(&record.spec.tenant_id);
+    state::set(&key, &bytes).map_err(|err| state_failure(&key, Some(bytes.len()), err))
 }
 
 /// The mock's own rules, on top of the host's structural validation.

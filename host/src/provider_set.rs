@@ -1,0 +1,334 @@
+//! The providers a configuration names, loaded when first needed.
+//!
+//! A [`ProviderSet`] knows every provider `landlord.toml` declares (and the
+//! embedded mock unless the file replaces it), but compiles a component and
+//! asks its `name()` only when an operation needs that provider: a provider
+//! that is slow to load, or cannot be loaded at all, costs nothing to
+//! commands about tenants of other providers. Loading checks the digest
+//! pin, the grants and the limits, and registers the provider in the
+//! set's [`Registry`], which the [`Manager`](crate::compute::Manager)
+//! routes through.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::compute::{ComputeError, Provider, Registry};
+use crate::config::{Config, DEFAULT_PROVIDER, ProviderEntry};
+use crate::sandbox::{Grants, Limits, ProviderSettings, Runtime, WasmProvider};
+use crate::state::StateStore;
+
+/// Largest component file the host reads, in bytes. The largest real
+/// provider here (the Python mock) is about 18 MiB.
+pub const MAX_COMPONENT_BYTES: u64 = 256 << 20;
+
+/// A provider's component: where it came from, its bytes and their SHA-256.
+#[derive(Debug, Clone)]
+pub struct ComponentSource {
+    /// `embedded`, or the file's path.
+    pub origin: String,
+    /// The component.
+    pub bytes: Cow<'static, [u8]>,
+    /// Its SHA-256, lowercase hex.
+    pub sha256: String,
+}
+
+impl ComponentSource {
+    /// The embedded mock provider.
+    pub fn embedded_mock() -> Self {
+        Self {
+            origin: "embedded".to_owned(),
+            bytes: Cow::Borrowed(crate::embedded::MOCK_COMPONENT),
+            sha256: crate::embedded::MOCK_SHA256.to_owned(),
+        }
+    }
+
+    /// The component file at `path`, read with [`read_component`].
+    pub fn file(path: &Path) -> Result<Self, String> {
+        let bytes = read_component(path)?;
+        Ok(Self {
+            origin: path.display().to_string(),
+            sha256: crate::embedded::sha256_hex(&bytes),
+            bytes: Cow::Owned(bytes),
+        })
+    }
+}
+
+/// Read a component file: it must be a regular file (not a device, a FIFO
+/// or a directory, which could block or never end) of at most
+/// [`MAX_COMPONENT_BYTES`]. `Err` says why, for a load error.
+pub fn read_component(path: &Path) -> Result<Vec<u8>, String> {
+    let not_regular =
+        |kind: &str| format!("it is {kind}, not a regular file; point `component` at a .wasm file");
+    let metadata = std::fs::metadata(path).map_err(|err| format!("cannot read it: {err}"))?;
+    if !metadata.is_file() {
+        return Err(not_regular(file_kind(&metadata)));
+    }
+    let too_big = |size: u64| {
+        format!(
+            "it is {size} bytes, more than the {MAX_COMPONENT_BYTES} bytes a component may have"
+        )
+    };
+    if metadata.len() > MAX_COMPONENT_BYTES {
+        return Err(too_big(metadata.len()));
+    }
+    let file = std::fs::File::open(path).map_err(|err| format!("cannot read it: {err}"))?;
+    // The file may have been replaced since the check: check what was opened.
+    let opened = file
+        .metadata()
+        .map_err(|err| format!("cannot read it: {err}"))?;
+    if !opened.is_file() {
+        return Err(not_regular(file_kind(&opened)));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(opened.len()).unwrap_or(0));
+    file.take(MAX_COMPONENT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| format!("cannot read it: {err}"))?;
+    if bytes.len() as u64 > MAX_COMPONENT_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+fn file_kind(metadata: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = metadata.file_type();
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    }
+}
+
+/// A loaded provider, as `providers list` shows it.
+#[derive(Debug, Clone)]
+pub struct ProviderInfo {
+    /// Its registry name.
+    pub name: String,
+    /// `embedded`, or the component file.
+    pub source: String,
+    /// The component's SHA-256, lowercase hex.
+    pub sha256: String,
+    /// The limits its calls run under.
+    pub limits: Limits,
+    /// What it may import.
+    pub grants: Grants,
+}
+
+/// The configured providers, loaded on demand into one registry.
+pub struct ProviderSet {
+    config: Config,
+    runtime: Runtime,
+    store: Arc<dyn StateStore>,
+    registry: Arc<Registry>,
+    loaded: Mutex<BTreeMap<String, ProviderInfo>>,
+}
+
+impl ProviderSet {
+    /// The providers `config` names, to be loaded into `runtime` over
+    /// `store`. Nothing is read or compiled yet.
+    pub fn new(config: Config, runtime: Runtime, store: Arc<dyn StateStore>) -> Self {
+        Self {
+            config,
+            runtime,
+            store,
+            registry: Arc::new(Registry::new()),
+            loaded: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The registry loaded providers are registered in.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// The configuration the set was made from.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Every provider name the configuration declares, with the embedded
+    /// mock's, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.config.providers.keys().cloned().collect();
+        if !self.config.providers.contains_key(DEFAULT_PROVIDER) {
+            names.push(DEFAULT_PROVIDER.to_owned());
+            names.sort();
+        }
+        names
+    }
+
+    /// The configuration entry of `name` (the defaults for the embedded
+    /// mock), or `ProviderNotFound` listing the declared names.
+    pub fn entry(&self, name: &str) -> Result<ProviderEntry, ComputeError> {
+        match self.config.providers.get(name) {
+            Some(entry) => Ok(entry.clone()),
+            None if name == DEFAULT_PROVIDER => Ok(ProviderEntry::default()),
+            None => Err(ComputeError::ProviderNotFound {
+                name: name.to_owned(),
+                available: self.names().join(", "),
+            }),
+        }
+    }
+
+    /// The component of `name`, read and checked against its digest pin.
+    pub fn source(&self, name: &str) -> Result<ComponentSource, ComputeError> {
+        let entry = self.entry(name)?;
+        let source = match &entry.component {
+            Some(path) => ComponentSource::file(path).map_err(|message| ComputeError::Load {
+                source_name: path.display().to_string(),
+                message: format!("[providers.{name}]: {message}"),
+            })?,
+            None => ComponentSource::embedded_mock(),
+        };
+        if let Some(pinned) = &entry.sha256
+            && !pinned.eq_ignore_ascii_case(&source.sha256)
+        {
+            return Err(ComputeError::Load {
+                source_name: source.origin,
+                message: format!(
+                    "its sha256 is {}, but [providers.{name}].sha256 pins {pinned}; refusing a component that changed",
+                    source.sha256
+                ),
+            });
+        }
+        Ok(source)
+    }
+
+    /// What the operator grants `name` (config, limits, grants).
+    pub fn settings(&self, name: &str) -> Result<ProviderSettings, ComputeError> {
+        Ok(settings_of(&self.entry(name)?))
+    }
+
+    /// Load `name` if it is not loaded yet: read its component, check its
+    /// pin, compile it, ask its name (which must equal `name`) and register
+    /// it. Loading twice loads once.
+    pub fn load(&self, name: &str) -> Result<ProviderInfo, ComputeError> {
+        let mut loaded = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(info) = loaded.get(name) {
+            return Ok(info.clone());
+        }
+        let source = self.source(name)?;
+        let settings = self.settings(name)?;
+        let provider = WasmProvider::load(
+            &self.runtime,
+            &source.origin,
+            &source.bytes,
+            settings,
+            Arc::clone(&self.store),
+        )?;
+        if provider.name() != name {
+            return Err(ComputeError::Load {
+                source_name: source.origin,
+                message: format!(
+                    "it names itself '{}', but the configuration declares it as [providers.{name}]",
+                    provider.name()
+                ),
+            });
+        }
+        let info = ProviderInfo {
+            name: name.to_owned(),
+            source: source.origin,
+            sha256: source.sha256,
+            limits: provider.limits().clone(),
+            grants: provider.grants().clone(),
+        };
+        self.registry.register(Arc::new(provider))?;
+        loaded.insert(name.to_owned(), info.clone());
+        Ok(info)
+    }
+
+    /// Load every declared provider; each name with how its load went.
+    pub fn load_all(&self) -> Vec<(String, Result<ProviderInfo, ComputeError>)> {
+        self.names()
+            .into_iter()
+            .map(|name| {
+                let loaded = self.load(&name);
+                (name, loaded)
+            })
+            .collect()
+    }
+}
+
+/// The settings a configuration entry grants.
+pub fn settings_of(entry: &ProviderEntry) -> ProviderSettings {
+    ProviderSettings {
+        config: entry.config.clone(),
+        limits: entry.limits.apply(Limits::default()),
+        grants: entry.grants(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::MemoryStateStore;
+
+    fn set(toml: &str, dir: &Path) -> ProviderSet {
+        let config = Config::parse(toml, &dir.join("landlord.toml")).unwrap();
+        let runtime = Runtime::new().unwrap();
+        ProviderSet::new(config, runtime, Arc::new(MemoryStateStore::new()))
+    }
+
+    #[test]
+    fn a_provider_that_cannot_load_does_not_stop_another_from_loading() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("broken.wasm"), b"not a component").unwrap();
+        let set = set(
+            "[providers.broken]\ncomponent = \"broken.wasm\"\n",
+            dir.path(),
+        );
+        assert_eq!(set.names(), ["broken", "mock"]);
+        // Nothing is loaded until asked for.
+        assert!(set.registry().list().is_empty());
+        let mock = set.load("mock").unwrap();
+        assert_eq!(
+            (mock.name.as_str(), mock.source.as_str()),
+            ("mock", "embedded")
+        );
+        assert_eq!(set.registry().list(), ["mock"]);
+        let err = set.load("broken").unwrap_err();
+        assert_eq!(err.kind(), crate::compute::ErrorKind::Load, "{err}");
+        // Loading again is a lookup.
+        set.load("mock").unwrap();
+        assert_eq!(set.registry().list(), ["mock"]);
+        let err = set.load("nope").unwrap_err();
+        assert!(
+            err.to_string().contains("registered: broken, mock"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn devices_fifos_directories_and_huge_files_are_refused_without_reading_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = read_component(Path::new("/dev/zero")).unwrap_err();
+        assert!(err.contains("a device, not a regular file"), "{err}");
+        let err = read_component(dir.path()).unwrap_err();
+        assert!(err.contains("a directory"), "{err}");
+        let fifo = dir.path().join("fifo.wasm");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo (coreutils) runs");
+        assert!(made.success());
+        // Opening a FIFO for reading would block until a writer comes.
+        let err = read_component(&fifo).unwrap_err();
+        assert!(err.contains("a FIFO"), "{err}");
+        let huge = dir.path().join("huge.wasm");
+        let file = std::fs::File::create(&huge).unwrap();
+        file.set_len(MAX_COMPONENT_BYTES + 1).unwrap(); // sparse: no disk used
+        let err = read_component(&huge).unwrap_err();
+        assert!(err.contains("more than the 268435456 bytes"), "{err}");
+        let missing = read_component(&dir.path().join("missing.wasm")).unwrap_err();
+        assert!(missing.contains("cannot read it"), "{missing}");
+    }
+}
