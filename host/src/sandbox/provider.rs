@@ -30,8 +30,8 @@ use super::host::log::truncate;
 use super::limits::Limits;
 use super::{ProviderSettings, Runtime};
 use crate::compute::{
-    ComputeError, ComputeStatus, LimitKind, Operation, Provider, ProvisionResult, Result,
-    TenantComputeSpec, UpdateResult, check_provider_name,
+    ComputeError, ComputeStatus, IDENTIFIER_RULE, LimitKind, Operation, Provider, ProvisionResult,
+    Result, TenantComputeSpec, UpdateResult, check_provider_name,
 };
 use crate::state::{CallOutcome, CallRecord, StateStore};
 
@@ -260,8 +260,7 @@ impl WasmProvider {
         .map_err(|err| load_error(format!("calling name() failed: {err}")))?;
         check_provider_name(&name).map_err(|reason| {
             load_error(format!(
-                "its name() returned '{}': {reason}",
-                truncate(&name, 64)
+                "its name() is not a valid provider name: {reason}; {IDENTIFIER_RULE}"
             ))
         })?;
         inner.name = Arc::from(name);
