@@ -175,8 +175,11 @@ impl Config {
         let base = path.parent().unwrap_or(Path::new("."));
         for (name, entry) in &mut config.providers {
             if let Err(reason) = crate::compute::check_provider_name(name) {
+                // Not `[providers.<name>]`: the reason quotes the name, cut
+                // short if it is long.
                 return Err(error(format!(
-                    "[providers.{name}]: invalid provider name: {reason}"
+                    "[providers]: invalid provider name: {reason}; {}",
+                    crate::compute::IDENTIFIER_RULE
                 )));
             }
             if let Some(component) = &mut entry.component {
@@ -347,7 +350,20 @@ mod tests {
         let err = parse("[providers.Bad_Name]\ncomponent = \"x.wasm\"\n")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("invalid provider name"), "{err}");
+        assert!(
+            err.contains("[providers]: invalid provider name: 'Bad_Name' has characters other than a-z, 0-9 and '-' (the first is 'B'); use 1 to 63"),
+            "{err}"
+        );
+        let err = parse(&format!(
+            "[providers.{}]\ncomponent = \"x.wasm\"\n",
+            "p".repeat(64)
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("is 64 characters long (the limit is 63)"),
+            "{err}"
+        );
         let err = parse("[providers.ecs]\ncomponent = \"x.wasm\"\nsha256 = \"abc\"\n")
             .unwrap_err()
             .to_string();

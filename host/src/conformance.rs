@@ -148,9 +148,7 @@ pub async fn check(
 
     rule(
         "name-is-a-valid-identifier",
-        check_provider_name(&name)
-            .map(|()| format!("'{name}'"))
-            .map_err(|reason| format!("'{name}': {reason}")),
+        check_provider_name(&name).map(|()| format!("'{name}'")),
     );
 
     // provision returns the tenant asked for and the provider's name

@@ -11,6 +11,7 @@
 //! - [`embedded`] — the components compiled into the binary (the mock).
 //! - [`config`] — the operator's `landlord.toml` and environment overrides.
 //! - [`provider_set`] — the providers a configuration names, loaded on demand.
+//! - [`text`] — untrusted text made safe for logs, terminals and messages.
 //! - [`conformance`] — the method contracts as executable rules, for any provider.
 //!
 //! ```no_run
@@ -47,3 +48,4 @@ pub mod embedded;
 pub mod provider_set;
 pub mod sandbox;
 pub mod state;
+pub mod text;

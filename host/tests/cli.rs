@@ -263,6 +263,134 @@ fn bad_inputs_name_the_problem_exit_distinctly_and_change_nothing() {
     assert_eq!(sb.snapshot(), before, "bad input must change nothing");
 }
 
+/// Run each `(args, needle)` case: exit 3 (invalid input), `needle` and the
+/// identifier rule in the message, and the state left as it was.
+fn refused_as_invalid_input(sb: &Sandbox, cases: &[(Vec<&str>, &str)]) {
+    let before = sb.snapshot();
+    for (args, needle) in cases {
+        let (code, err) = sb.fails(args);
+        assert_eq!(code, 3, "{args:?}: {err}");
+        assert!(
+            err.contains(needle),
+            "{args:?}: expected {needle:?} in:\n{err}"
+        );
+        assert!(
+            err.contains("; use 1 to 63 lowercase letters, digits and '-'"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(sb.snapshot(), before, "bad input must change nothing");
+}
+
+#[test]
+fn a_300_character_tenant_id_is_invalid_input_not_a_provider_failure() {
+    // It reached the file system as a lock file name and failed as exit 1
+    // ("File name too long").
+    let sb = Sandbox::new();
+    sb.ok(&["provision", SPEC]);
+    let long = "a".repeat(300);
+    let spec = sb.write(
+        "long-tenant.json",
+        &spec_with(|s| s["tenant_id"] = long.as_str().into()),
+    );
+    let too_long = format!(
+        "tenant_id: '{}…' is 300 characters long (the limit is 63)",
+        "a".repeat(64)
+    );
+    refused_as_invalid_input(
+        &sb,
+        &[
+            (vec!["provision", &spec], &too_long),
+            (vec!["validate", &spec], &too_long),
+            (vec!["status", &long], &too_long),
+            (vec!["destroy", &long], &too_long),
+            (vec!["update", &long, SPEC], &too_long),
+        ],
+    );
+}
+
+#[test]
+fn a_tenant_id_cannot_start_or_end_with_a_hyphen() {
+    // `-acme` was accepted, and then could not be named to `status`
+    // without `--`.
+    let sb = Sandbox::new();
+    sb.ok(&["provision", SPEC]);
+    let spec = sb.write(
+        "hyphen-tenant.json",
+        &spec_with(|s| s["tenant_id"] = "-acme".into()),
+    );
+    refused_as_invalid_input(
+        &sb,
+        &[
+            (
+                vec!["provision", &spec],
+                "tenant_id: '-acme' starts with '-'",
+            ),
+            (
+                vec!["status", "--", "-acme"],
+                "tenant_id: '-acme' starts with '-'",
+            ),
+            (
+                vec!["destroy", "--", "acme-"],
+                "tenant_id: 'acme-' ends with '-'",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn identifiers_are_at_most_63_characters() {
+    let sb = Sandbox::new();
+    let name_64 = sb.write(
+        "name-64.json",
+        &spec_with(|s| s["containers"][0]["name"] = "w".repeat(64).into()),
+    );
+    let needle = format!(
+        "containers[0].name: '{}' is 64 characters long (the limit is 63)",
+        "w".repeat(64)
+    );
+    refused_as_invalid_input(
+        &sb,
+        &[
+            (vec!["provision", &name_64], &needle),
+            (vec!["validate", &name_64], &needle),
+        ],
+    );
+
+    // 63 is the longest, for a tenant id and a container name.
+    let tenant_63 = "t".repeat(63);
+    let longest = sb.write(
+        "longest.json",
+        &spec_with(|s| {
+            s["tenant_id"] = tenant_63.as_str().into();
+            s["containers"][0]["name"] = "w".repeat(63).into();
+        }),
+    );
+    assert_eq!(sb.json(&["validate", &longest])["valid"], true);
+    let provisioned = sb.json(&["provision", &longest]);
+    assert_eq!(provisioned["tenant_id"], tenant_63.as_str());
+    assert_eq!(sb.json(&["status", &tenant_63])["state"], "running");
+    assert_eq!(sb.json(&["destroy", &tenant_63])["destroyed"], true);
+}
+
+#[test]
+fn a_huge_tenant_id_gives_a_short_message() {
+    let sb = Sandbox::new();
+    let huge = sb.write(
+        "huge.json",
+        &spec_with(|s| s["tenant_id"] = "x".repeat(1 << 20).into()),
+    );
+    for command in ["provision", "validate"] {
+        let (code, err) = sb.fails(&[command, &huge]);
+        assert_eq!(code, 3, "{command}: {err}");
+        assert!(err.len() < 1000, "{command}: {} bytes: {err}", err.len());
+        assert!(
+            err.contains("is 1048576 characters long"),
+            "{command}: {err}"
+        );
+    }
+}
+
 #[test]
 fn the_config_file_configures_pins_and_is_checked() {
     let sb = Sandbox::new();

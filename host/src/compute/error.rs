@@ -141,15 +141,19 @@ pub enum ComputeError {
         name: String,
     },
 
-    /// A provider's name is not a valid identifier.
+    /// A provider's name breaks the identifier rule (a DNS label: 1 to 63
+    /// characters of `[a-z0-9-]`, not starting or ending with `-`).
     #[error(
-        "invalid provider name '{name}': {reason}; use lowercase letters, digits and inner hyphens (for example 'aws-ecs')"
+        "invalid provider name: {reason}; {rule}",
+        rule = super::validation::IDENTIFIER_RULE
     )]
     InvalidProviderName {
-        /// The offending name.
+        /// The offending name, whole (the message quotes at most its first
+        /// 64 characters).
         name: String,
-        /// What is wrong with it.
-        reason: &'static str,
+        /// What is wrong with it, quoting it, from
+        /// [`check_provider_name`](super::validation::check_provider_name).
+        reason: String,
     },
 
     /// The spec breaks one or more rules; every violation is listed.

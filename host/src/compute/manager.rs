@@ -12,7 +12,7 @@ use super::provider::Provider;
 use super::registry::Registry;
 use super::tenant_locks::TenantLocks;
 use super::types::{ComputeStatus, ProvisionResult, TenantComputeSpec, UpdateResult};
-use super::validation::{reject_if_any, spec_violations, validate_tenant_id};
+use super::validation::{quoted, reject_if_any, spec_violations, validate_tenant_id};
 
 /// Routes tenant operations to registered providers. A provider never sees a
 /// spec that failed validation, and operations on one tenant run one at a
@@ -62,8 +62,9 @@ impl Manager {
             violations.push(FieldViolation::new(
                 "tenant_id",
                 format!(
-                    "'{}' does not match the tenant being updated ('{tenant_id}'); a spec cannot move to another tenant",
-                    spec.tenant_id
+                    "{} does not match the tenant being updated ({}); a spec cannot move to another tenant",
+                    quoted(&spec.tenant_id),
+                    quoted(tenant_id)
                 ),
             ));
         }

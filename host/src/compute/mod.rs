@@ -19,5 +19,6 @@ pub use provider::Provider;
 pub use registry::Registry;
 pub use types::*;
 pub use validation::{
-    check_provider_name, spec_violations, validate_compute_spec, validate_tenant_id,
+    IDENTIFIER_RULE, MAX_IDENTIFIER_LEN, check_dns_label, check_provider_name, spec_violations,
+    validate_compute_spec, validate_tenant_id,
 };

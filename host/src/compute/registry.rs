@@ -123,11 +123,29 @@ mod tests {
     #[test]
     fn empty_and_malformed_names_are_refused() {
         let registry = Registry::new();
-        for bad in ["", "Mock", "my_provider", "-x"] {
+        let long = "p".repeat(64);
+        for bad in ["", "Mock", "my_provider", "-x", "x-", &long] {
             let err = registry.register(stub(bad)).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidProviderName, "{bad}");
+            assert!(err.to_string().contains("use 1 to 63 lowercase"), "{err}");
         }
-        assert!(registry.list().is_empty());
+        registry.register(stub(&"p".repeat(63))).unwrap();
+        registry.register(stub("my-provider-2")).unwrap();
+        assert_eq!(registry.list().len(), 2);
+
+        // The message quotes a huge name cut short.
+        let err = Registry::new()
+            .register(stub(&"p".repeat(1 << 20)))
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.len() < 500, "{} bytes", text.len());
+        assert!(
+            text.starts_with(&format!(
+                "invalid provider name: '{}…' is 1048576 characters long (the limit is 63); ",
+                "p".repeat(64)
+            )),
+            "{text}"
+        );
     }
 
     #[test]

@@ -29,7 +29,9 @@ pub type StringMap = BTreeMap<String, String>;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantComputeSpec {
-    /// Tenant identifier: non-empty, `[a-z0-9-]+`.
+    /// Tenant identifier, a DNS label: 1 to 63 characters of `[a-z0-9-]`,
+    /// not starting or ending with `-` (see
+    /// [`check_dns_label`](crate::compute::check_dns_label)).
     pub tenant_id: String,
     /// Name of the provider that manages this tenant.
     #[serde(default)]
@@ -58,7 +60,9 @@ pub struct TenantComputeSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContainerSpec {
-    /// Identifier within the tenant: `[a-z0-9-]+`, unique in the spec.
+    /// Identifier within the tenant, unique in the spec; a DNS label like
+    /// the tenant id: 1 to 63 characters of `[a-z0-9-]`, not starting or
+    /// ending with `-`.
     #[serde(default)]
     pub name: String,
     /// Image reference, for example `nginx:1.27`.

@@ -16,6 +16,16 @@ pub const MIN_CPU_MILLICORES: i64 = 128;
 pub const MIN_MEMORY_MIB: i64 = 128;
 /// Shortest health check interval, in seconds.
 pub const MIN_HEALTH_INTERVAL_SECONDS: i64 = 5;
+/// Longest tenant id, container name or provider name, in characters: the
+/// length limit of a DNS label, since these end up in host names, resource
+/// names (`landlord-<tenant>-<container>`) and file names.
+pub const MAX_IDENTIFIER_LEN: usize = 63;
+/// The identifier rule, phrased as the fix that ends each message about a
+/// tenant id, container name or provider name.
+pub const IDENTIFIER_RULE: &str = "use 1 to 63 lowercase letters, digits and '-', \
+     starting and ending with a letter or digit (a DNS label, for example 'web-2')";
+/// How many characters of an offending value a message quotes.
+const QUOTED_CHARS: usize = 64;
 
 /// Check `spec` against every structural rule; `Err` is
 /// [`ComputeError::InvalidSpec`] listing all violations.
@@ -23,8 +33,8 @@ pub fn validate_compute_spec(spec: &TenantComputeSpec) -> Result<()> {
     reject_if_any(spec_violations(spec))
 }
 
-/// Check a tenant id given on its own (destroy, status) against the spec's
-/// `tenant_id` rule.
+/// Check a tenant id given on its own (destroy, status, update) against the
+/// spec's `tenant_id` rule, [`check_dns_label`].
 pub fn validate_tenant_id(tenant_id: &str) -> Result<()> {
     let mut out = Violations::default();
     out.identifier("tenant_id", tenant_id);
@@ -62,8 +72,8 @@ pub fn spec_violations(spec: &TenantComputeSpec) -> Vec<FieldViolation> {
             out.push(
                 format!("{path}.name"),
                 format!(
-                    "duplicate container name '{}'; names must be unique within a tenant",
-                    container.name
+                    "duplicate container name {}; names must be unique within a tenant",
+                    quoted(&container.name)
                 ),
             );
         }
@@ -84,22 +94,78 @@ pub fn spec_violations(spec: &TenantComputeSpec) -> Vec<FieldViolation> {
     out.0
 }
 
-/// Check a provider's registry name: lowercase letters and digits with inner
-/// hyphens. `Err` carries the reason, for [`ComputeError::InvalidProviderName`].
-pub fn check_provider_name(name: &str) -> std::result::Result<(), &'static str> {
-    if name.is_empty() {
-        return Err("the name is empty");
+/// Check a provider's registry name against the identifier rule,
+/// [`check_dns_label`]. `Err` carries the reason, for
+/// [`ComputeError::InvalidProviderName`].
+pub fn check_provider_name(name: &str) -> std::result::Result<(), String> {
+    check_dns_label(name)
+}
+
+/// The one identifier rule, for tenant ids, container names and provider
+/// names: a DNS label, 1 to [`MAX_IDENTIFIER_LEN`] characters of
+/// `[a-z0-9-]`, not starting or ending with `-`.
+///
+/// `Err` says everything that is wrong with `value`, quoting at most its
+/// first 64 characters, for example `'-Acme' has characters other than a-z,
+/// 0-9 and '-' (the first is 'A') and starts with '-'`. The caller names the
+/// field and adds the fix, [`IDENTIFIER_RULE`].
+pub fn check_dns_label(value: &str) -> std::result::Result<(), String> {
+    if value.is_empty() {
+        return Err("must not be empty".to_owned());
     }
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    let mut problems = Vec::new();
+    let length = value.chars().count();
+    if length > MAX_IDENTIFIER_LEN {
+        problems.push(format!(
+            "is {length} characters long (the limit is {MAX_IDENTIFIER_LEN})"
+        ));
+    }
+    if let Some(bad) = value
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
     {
-        return Err("it has characters other than a-z, 0-9 and '-'");
+        problems.push(format!(
+            "has characters other than a-z, 0-9 and '-' (the first is {bad:?})"
+        ));
     }
-    if name.starts_with('-') || name.ends_with('-') {
-        return Err("it starts or ends with a hyphen");
+    match (value.starts_with('-'), value.ends_with('-')) {
+        (true, true) => problems.push("starts and ends with '-'".to_owned()),
+        (true, false) => problems.push("starts with '-'".to_owned()),
+        (false, true) => problems.push("ends with '-'".to_owned()),
+        (false, false) => {}
     }
-    Ok(())
+    let problems = match problems.split_last() {
+        None => return Ok(()),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    };
+    // Only a value over the limit is cut, and then `problems` gives its length.
+    let (head, cut) = excerpt(value);
+    let ellipsis = if cut { "…" } else { "" };
+    Err(format!("'{head}{ellipsis}' {problems}"))
+}
+
+/// `value` in single quotes for a message, escaped, and cut to its first 64
+/// characters plus `…` and its length when longer: a 10 MiB name must not
+/// make a 10 MiB message.
+pub fn quoted(value: &str) -> String {
+    match excerpt(value) {
+        (head, false) => format!("'{head}'"),
+        (head, true) => format!("'{head}…' ({} characters)", value.chars().count()),
+    }
+}
+
+/// The first [`QUOTED_CHARS`] characters of `value`, escaped (no newlines or
+/// terminal escapes reach a message), and whether anything was cut.
+fn excerpt(value: &str) -> (String, bool) {
+    let end = value
+        .char_indices()
+        .nth(QUOTED_CHARS)
+        .map_or(value.len(), |(end, _)| end);
+    (
+        crate::text::escape(&value[..end]).into_owned(),
+        end < value.len(),
+    )
 }
 
 fn check_container(out: &mut Violations, path: &str, container: &ContainerSpec) {
@@ -220,21 +286,10 @@ impl Violations {
         self.0.push(FieldViolation::new(path, message));
     }
 
-    /// Non-empty and `[a-z0-9-]+`.
+    /// The identifier rule, [`check_dns_label`].
     fn identifier(&mut self, path: &str, value: &str) {
-        if value.is_empty() {
-            self.push(
-                path,
-                "must not be empty; use lowercase letters, digits and '-'",
-            );
-        } else if !value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
-            self.push(
-                path,
-                format!("'{value}' must match [a-z0-9-]+ (lowercase letters, digits and '-')"),
-            );
+        if let Err(reason) = check_dns_label(value) {
+            self.push(path, format!("{reason}; {IDENTIFIER_RULE}"));
         }
     }
 
@@ -264,6 +319,7 @@ impl Violations {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compute::ErrorKind;
     use crate::compute::types::*;
 
     fn valid_spec() -> TenantComputeSpec {
@@ -575,5 +631,142 @@ mod tests {
         for bad in ["", "Mock", "aws_ecs", "-mock", "mock-", "mo ck"] {
             assert!(check_provider_name(bad).is_err(), "{bad}");
         }
+    }
+
+    /// The one message of the violation `change` causes.
+    fn message(change: impl FnOnce(&mut TenantComputeSpec)) -> String {
+        let mut spec = valid_spec();
+        change(&mut spec);
+        let violations = spec_violations(&spec);
+        assert_eq!(violations.len(), 1, "{violations:?}");
+        violations[0].message.clone()
+    }
+
+    #[test]
+    fn identifiers_are_at_most_63_characters() {
+        let longest = "a".repeat(MAX_IDENTIFIER_LEN);
+        let over = "a".repeat(MAX_IDENTIFIER_LEN + 1);
+        assert_eq!(MAX_IDENTIFIER_LEN, 63);
+        assert_eq!(check_dns_label(&longest), Ok(()));
+        assert!(violated_paths(|s| s.tenant_id = longest.clone()).is_empty());
+        assert!(violated_paths(|s| container(s).name = longest.clone()).is_empty());
+        assert_eq!(check_provider_name(&longest), Ok(()));
+        assert_eq!(validate_tenant_id(&longest).ok(), Some(()));
+
+        assert_eq!(
+            violated_paths(|s| s.tenant_id = over.clone()),
+            ["tenant_id"]
+        );
+        assert_eq!(
+            violated_paths(|s| container(s).name = over.clone()),
+            ["containers[0].name"]
+        );
+        assert!(check_provider_name(&over).is_err());
+        let err = validate_tenant_id(&over).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidSpec);
+        assert_eq!(err.violations()[0].path, "tenant_id");
+        assert_eq!(
+            message(|s| s.tenant_id = over.clone()),
+            format!("'{over}' is 64 characters long (the limit is 63); {IDENTIFIER_RULE}")
+        );
+    }
+
+    #[test]
+    fn identifiers_do_not_start_or_end_with_a_hyphen() {
+        for (bad, what) in [
+            ("-acme", "starts with '-'"),
+            ("acme-", "ends with '-'"),
+            ("-", "starts and ends with '-'"),
+            ("-acme-", "starts and ends with '-'"),
+        ] {
+            assert_eq!(
+                check_dns_label(bad),
+                Err(format!("'{bad}' {what}")),
+                "{bad}"
+            );
+            assert_eq!(
+                violated_paths(|s| s.tenant_id = bad.into()),
+                ["tenant_id"],
+                "{bad}"
+            );
+            assert_eq!(
+                violated_paths(|s| container(s).name = bad.into()),
+                ["containers[0].name"],
+                "{bad}"
+            );
+            assert!(validate_tenant_id(bad).is_err(), "{bad}");
+        }
+        assert_eq!(check_dns_label("a-b--c"), Ok(()));
+        assert_eq!(check_dns_label("0"), Ok(()));
+    }
+
+    #[test]
+    fn an_identifier_message_names_every_problem_and_the_fix() {
+        assert_eq!(
+            message(|s| s.tenant_id.clear()),
+            format!("must not be empty; {IDENTIFIER_RULE}")
+        );
+        assert_eq!(
+            message(|s| s.tenant_id = "Acme".into()),
+            format!(
+                "'Acme' has characters other than a-z, 0-9 and '-' (the first is 'A'); {IDENTIFIER_RULE}"
+            )
+        );
+        let long = format!("-{}_-", "a".repeat(97));
+        assert_eq!(
+            check_dns_label(&long),
+            Err(format!(
+                "'-{}…' is 100 characters long (the limit is 63), has characters other than \
+                 a-z, 0-9 and '-' (the first is '_') and starts and ends with '-'",
+                "a".repeat(63)
+            ))
+        );
+        // A newline or terminal escape is shown escaped, not written out.
+        assert_eq!(
+            check_dns_label("a\n\u{1b}[2J"),
+            Err(
+                "'a\\n\\u{1b}[2J' has characters other than a-z, 0-9 and '-' (the first is '\\n')"
+                    .to_owned()
+            )
+        );
+        // The fix states the limit the check applies.
+        assert!(
+            IDENTIFIER_RULE.contains(&format!("use 1 to {MAX_IDENTIFIER_LEN} ")),
+            "{IDENTIFIER_RULE}"
+        );
+    }
+
+    #[test]
+    fn a_huge_identifier_gives_a_short_message() {
+        let huge = "x".repeat(10 << 20);
+        let reason = check_dns_label(&huge).unwrap_err();
+        assert!(reason.len() < 200, "{} bytes", reason.len());
+        assert!(
+            reason.starts_with(&format!(
+                "'{}…' is 10485760 characters long",
+                "x".repeat(64)
+            )),
+            "{reason}"
+        );
+        let mut spec = valid_spec();
+        spec.tenant_id = huge.clone();
+        spec.containers.push(spec.containers[0].clone());
+        spec.containers[0].name = huge.clone();
+        spec.containers[1].name = huge.clone();
+        let text = validate_compute_spec(&spec).unwrap_err().to_string();
+        assert!(text.len() < 2000, "{} bytes", text.len());
+        assert!(
+            text.contains("duplicate container name 'xxxx"),
+            "the duplicate is still reported: {text}"
+        );
+        assert!(text.contains("(10485760 characters)"), "{text}");
+
+        // Multi-byte characters are cut at a character boundary.
+        let wide = "é".repeat(100);
+        assert_eq!(
+            quoted(&wide),
+            format!("'{}…' (100 characters)", "é".repeat(64))
+        );
+        assert_eq!(quoted("acme"), "'acme'");
     }
 }

@@ -10,13 +10,13 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 
 use super::bindings::wit;
-use super::guest_text::{escape, escape_bounded, for_message};
 use crate::compute::{
     ComputeError, ComputeState, ComputeStatus, ContainerSpec, ContainerStatus, Endpoint,
     FieldViolation, HealthCheckConfig, HealthCheckType, HealthStatus, Operation, PortMapping,
     Protocol, ProvisionResult, ProvisionStatus, ResourceRequirements, Result, StringMap,
     TenantComputeSpec, UpdateResult, UpdateStatus, Violations,
 };
+use crate::text::{escape, escape_bounded, for_message};
 
 /// Who a guest result or error is about, to name in host errors.
 pub(crate) struct CallSite<'a> {
@@ -28,7 +28,7 @@ pub(crate) struct CallSite<'a> {
 impl CallSite<'_> {
     /// The host error for a guest's provider-error. Its text is escaped
     /// and bounded here, where it enters the host: a message to
-    /// [`MAX_GUEST_TEXT_IN_MESSAGE`](super::guest_text::MAX_GUEST_TEXT_IN_MESSAGE)
+    /// [`MAX_GUEST_TEXT_IN_MESSAGE`](crate::text::MAX_GUEST_TEXT_IN_MESSAGE)
     /// bytes, a field path to [`MAX_GUEST_FIELD_PATH`], and at most
     /// [`MAX_GUEST_VIOLATIONS`] violations (then one that counts the rest).
     pub(crate) fn provider_error(&self, err: wit::ProviderError) -> ComputeError {
@@ -89,7 +89,7 @@ pub(crate) const MAX_GUEST_FIELD_PATH: usize = 256;
 /// Most violations of a provider's invalid-spec error kept.
 pub(crate) const MAX_GUEST_VIOLATIONS: usize = 50;
 
-/// `text` with its control characters escaped (see `guest_text.rs`),
+/// `text` with its control characters escaped (see `text.rs`),
 /// reusing the string when there were none. Results are already bounded in
 /// size by `results.rs`.
 fn clean(text: String) -> String {

@@ -12,7 +12,6 @@ mod cache;
 mod context;
 mod convert;
 mod grants;
-pub mod guest_text;
 mod host;
 mod limits;
 mod provider;

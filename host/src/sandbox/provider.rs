@@ -26,14 +26,14 @@ use super::convert::{
     update_result_from_wit,
 };
 use super::grants::Grants;
-use super::guest_text::{escape_bounded, for_message};
 use super::limits::Limits;
 use super::{ProviderSettings, Runtime};
 use crate::compute::{
-    ComputeError, ComputeStatus, LimitKind, Operation, Provider, ProvisionResult, Result,
-    TenantComputeSpec, UpdateResult, check_provider_name,
+    ComputeError, ComputeStatus, IDENTIFIER_RULE, LimitKind, Operation, Provider, ProvisionResult,
+    Result, TenantComputeSpec, UpdateResult, check_provider_name,
 };
 use crate::state::{CallOutcome, CallRecord, MemoryStateStore, StateStore};
+use crate::text::{escape_bounded, for_message};
 
 /// A provider backed by a WebAssembly component. Cheap to clone; the
 /// component is compiled once, at load.
@@ -263,8 +263,7 @@ impl WasmProvider {
         .map_err(|err| load_error(format!("calling name() failed: {err}")))?;
         check_provider_name(&name).map_err(|reason| {
             load_error(format!(
-                "its name() returned '{}': {reason}",
-                escape_bounded(&name, 64)
+                "its name() is not a valid provider name: {reason}; {IDENTIFIER_RULE}"
             ))
         })?;
         inner.name = Arc::from(name);

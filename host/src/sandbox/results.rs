@@ -101,7 +101,7 @@ impl<'a> Checker<'a> {
 
 /// At most 64 bytes of `text`, escaped, for messages.
 fn shorten(text: &str) -> std::borrow::Cow<'_, str> {
-    super::guest_text::escape_bounded(text, 64)
+    crate::text::escape_bounded(text, 64)
 }
 
 impl CallSite<'_> {

@@ -18,8 +18,8 @@ use wasmtime::component::{HasData, Linker};
 use crate::compute::Operation;
 use crate::sandbox::bindings::landlord::compute::log::{self, Level};
 use crate::sandbox::context::CallContext;
-use crate::sandbox::guest_text::escape_bounded;
 use crate::sandbox::limits::Limits;
+use crate::text::escape_bounded;
 
 /// Longest guest log message kept, in bytes after escaping; the rest is cut.
 pub(crate) const MAX_MESSAGE_BYTES: usize = 8 << 10;

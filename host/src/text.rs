@@ -1,5 +1,6 @@
-//! Text a guest hands the host, made safe to put in a log line, on a
-//! terminal or in an error message: every control character escaped (so a
+//! Untrusted text — what a guest hands the host, or a value from a spec
+//! quoted in a message — made safe to put in a log line, on a terminal or
+//! in an error message: every control character escaped (so a
 //! guest cannot start a line that looks like the host's own, move the
 //! cursor, or recolour the terminal) and the length bounded (so a guest
 //! cannot make one message megabytes long). Every guest string that reaches
