@@ -2,13 +2,16 @@
 
 use std::process::ExitCode;
 
-use landlord::compute::{ComputeError, ErrorKind};
+use landlord::compute::{ComputeError, ErrorKind, SpecInputError};
 use landlord::config::ConfigError;
 
 use super::spec::SpecFileError;
 
 /// A usage or configuration error.
 pub(crate) const USAGE: u8 = 2;
+
+/// An invalid spec: unparseable, past an input limit, or refused by validation.
+pub(crate) const INVALID_SPEC: u8 = 3;
 
 /// The exit code for `err` (see the `--help` text for the table).
 pub(crate) fn code(err: &anyhow::Error) -> u8 {
@@ -19,7 +22,7 @@ pub(crate) fn code(err: &anyhow::Error) -> u8 {
                 | ErrorKind::UpdateFailed
                 | ErrorKind::OperationFailed
                 | ErrorKind::State => 1,
-                ErrorKind::InvalidSpec => 3,
+                ErrorKind::InvalidSpec => INVALID_SPEC,
                 ErrorKind::ProviderNotFound => 4,
                 ErrorKind::TenantNotFound => 5,
                 ErrorKind::Trap
@@ -36,13 +39,30 @@ pub(crate) fn code(err: &anyhow::Error) -> u8 {
             };
         }
         if let Some(err) = cause.downcast_ref::<SpecFileError>() {
-            return err.exit_code();
+            return spec_input_code(err.error());
+        }
+        if let Some(err) = cause.downcast_ref::<SpecInputError>() {
+            return spec_input_code(err);
         }
         if cause.downcast_ref::<ConfigError>().is_some() {
             return USAGE;
         }
     }
     1
+}
+
+/// A spec that cannot be read (missing, unreadable, not a regular file) is
+/// a usage error; one that was read but refused is an invalid spec.
+fn spec_input_code(err: &SpecInputError) -> u8 {
+    match err {
+        SpecInputError::Io(_) | SpecInputError::NotRegularFile { .. } => USAGE,
+        SpecInputError::TooLarge { .. }
+        | SpecInputError::NotUtf8 { .. }
+        | SpecInputError::TooDeep { .. }
+        | SpecInputError::TooManyValues { .. }
+        | SpecInputError::TooMuchText { .. }
+        | SpecInputError::Malformed { .. } => INVALID_SPEC,
+    }
 }
 
 /// Print `err` to stderr and return its exit code. A closed stdout (a

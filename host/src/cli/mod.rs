@@ -28,7 +28,7 @@ macro_rules! exit_status {
   0  success
   1  the provider failed the operation (provision/update/operation failed, state store)
   2  usage or configuration error (bad flags, unreadable config, missing spec file, digest mismatch)
-  3  invalid spec (the host's validation or the provider's)
+  3  invalid spec (malformed, past an input limit, the host's validation or the provider's)
   4  provider not found
   5  tenant not found
   6  the sandbox contained the provider (trap, timeout, memory/fuel/stack/output/state limit, invalid result)"

@@ -1,9 +1,12 @@
-//! Reading a spec file: JSON or YAML, or `-` for stdin.
+//! Reading a spec file: JSON or YAML, or `-` for stdin, within the limits of
+//! `landlord::compute::spec_input`.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use landlord::compute::TenantComputeSpec;
+use landlord::compute::{
+    FileKind, SpecFormat, SpecInputError, SpecInputLimits, TenantComputeSpec, parse_spec,
+    read_spec, read_spec_file,
+};
 
 use super::GlobalOpts;
 use super::context::Context;
@@ -12,7 +15,7 @@ use super::context::Context;
 /// `validate` take them.
 #[derive(Debug, clap::Args)]
 pub(crate) struct SpecArgs {
-    /// The spec file (JSON or YAML), or `-` for stdin
+    /// The spec file (JSON or YAML, at most 1 MiB), or `-` for stdin
     spec: PathBuf,
     /// Use this provider instead of the spec's provider_type
     #[arg(long)]
@@ -30,63 +33,72 @@ impl SpecArgs {
     }
 }
 
-/// A spec file that could not be read or parsed.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum SpecFileError {
-    /// The file is missing or unreadable (a usage error).
-    #[error("cannot read the spec file {}", path.display())]
-    Unreadable {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The file is not a valid spec (an invalid spec).
-    #[error("invalid spec in {}: {message}", path.display())]
-    Malformed {
-        /// The file.
-        path: PathBuf,
-        /// The parser's message: the field, line and column where it knows them.
-        message: String,
-    },
+/// A spec file that could not be read or was refused: the library's error
+/// with the path it came from. `exit::code` maps it to an exit status.
+#[derive(Debug)]
+pub(crate) struct SpecFileError {
+    /// The file, or `-` for stdin.
+    path: PathBuf,
+    /// Why.
+    error: SpecInputError,
 }
 
 impl SpecFileError {
-    pub(crate) fn exit_code(&self) -> u8 {
-        match self {
-            SpecFileError::Unreadable { .. } => super::exit::USAGE,
-            SpecFileError::Malformed { .. } => 3,
+    /// Why, as the library tells it.
+    pub(crate) fn error(&self) -> &SpecInputError {
+        &self.error
+    }
+}
+
+impl std::fmt::Display for SpecFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = self.path.display();
+        match &self.error {
+            // The I/O error follows as the cause.
+            SpecInputError::Io(_) => write!(f, "cannot read the spec file {path}"),
+            SpecInputError::NotRegularFile {
+                kind: kind @ FileKind::Directory,
+            } => write!(
+                f,
+                "cannot read the spec file {path}: it is {kind}; give the path of a spec file"
+            ),
+            // A FIFO or a device: the shell can open it on stdin, where the
+            // read is bounded.
+            SpecInputError::NotRegularFile { kind } => write!(
+                f,
+                "cannot read the spec file {path}: it is {kind}, not a regular file; \
+                 to read from it, give `-` and redirect it to stdin (`- < {path}`)"
+            ),
+            error => write!(f, "invalid spec in {path}: {error}"),
         }
     }
 }
 
-/// Read the spec at `path` (`-` is stdin). `.yaml`/`.yml` files are YAML,
-/// `.json` files JSON; anything else (stdin too) is JSON when it starts with
-/// `{`, YAML otherwise.
-pub(crate) fn read(path: &Path) -> Result<TenantComputeSpec, SpecFileError> {
-    let text = if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).map(|_| text)
-    } else {
-        std::fs::read_to_string(path)
+impl std::error::Error for SpecFileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.error {
+            SpecInputError::Io(io) => Some(io),
+            _ => None,
+        }
     }
-    .map_err(|source| SpecFileError::Unreadable {
+}
+
+/// Read the spec at `path` (`-` is stdin) within the default limits.
+/// `.yaml`/`.yml` files are YAML, `.json` files JSON; anything else (stdin
+/// too) is JSON when it starts with `{`, YAML otherwise.
+pub(crate) fn read(path: &Path) -> Result<TenantComputeSpec, SpecFileError> {
+    let limits = SpecInputLimits::default();
+    let stdin = path == Path::new("-");
+    let refused = |error| SpecFileError {
         path: path.to_owned(),
-        source,
-    })?;
-    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    let yaml = match extension {
-        "yaml" | "yml" => true,
-        "json" => false,
-        _ => !text.trim_start().starts_with('{'),
+        error,
     };
-    let parsed = if yaml {
-        serde_norway::from_str(&text).map_err(|err| err.to_string())
+    let bytes = if stdin {
+        read_spec(std::io::stdin().lock(), &limits)
     } else {
-        serde_json::from_str(&text).map_err(|err| err.to_string())
-    };
-    parsed.map_err(|message| SpecFileError::Malformed {
-        path: path.to_owned(),
-        message,
-    })
+        read_spec_file(path, &limits)
+    }
+    .map_err(refused)?;
+    let format = SpecFormat::detect((!stdin).then_some(path), &bytes);
+    parse_spec(&bytes, format, &limits).map_err(refused)
 }

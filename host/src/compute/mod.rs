@@ -1,10 +1,12 @@
 //! The seed's compute framework: types, errors, validation, the provider
-//! trait, the registry and the manager. Nothing here knows about wasm.
+//! trait, the registry and the manager, and reading a spec within limits
+//! ([`parse_spec`]). Nothing here knows about wasm.
 
 pub mod error;
 pub mod manager;
 pub mod provider;
 pub mod registry;
+pub mod spec_input;
 mod tenant_locks;
 #[cfg(test)]
 pub(crate) mod test_double;
@@ -17,6 +19,10 @@ pub use error::{
 pub use manager::Manager;
 pub use provider::Provider;
 pub use registry::Registry;
+pub use spec_input::{
+    FileKind, SpecFormat, SpecInputError, SpecInputLimits, SpecLocation, parse_spec, read_spec,
+    read_spec_file,
+};
 pub use types::*;
 pub use validation::{
     IDENTIFIER_RULE, MAX_IDENTIFIER_LEN, check_dns_label, check_provider_name, spec_violations,
