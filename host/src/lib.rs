@@ -11,6 +11,7 @@
 //! - [`embedded`] — the components compiled into the binary (the mock).
 //! - [`config`] — the operator's `landlord.toml` and environment overrides.
 //! - [`provider_set`] — the providers a configuration names, loaded on demand.
+//! - [`input`] — bounded reads of files and streams nobody vouched for.
 //! - [`text`] — untrusted text made safe for logs, terminals and messages.
 //! - [`conformance`] — the method contracts as executable rules, for any provider.
 //!
@@ -45,6 +46,7 @@ pub mod compute;
 pub mod config;
 pub mod conformance;
 pub mod embedded;
+pub mod input;
 pub mod provider_set;
 pub mod sandbox;
 pub mod state;

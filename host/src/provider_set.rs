@@ -11,12 +11,12 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::compute::{ComputeError, Provider, Registry};
 use crate::config::{Config, DEFAULT_PROVIDER, ProviderEntry};
+use crate::input::ReadError;
 use crate::sandbox::{Grants, Limits, ProviderSettings, Runtime, WasmProvider};
 use crate::state::StateStore;
 
@@ -60,52 +60,15 @@ impl ComponentSource {
 /// or a directory, which could block or never end) of at most
 /// [`MAX_COMPONENT_BYTES`]. `Err` says why, for a load error.
 pub fn read_component(path: &Path) -> Result<Vec<u8>, String> {
-    let not_regular =
-        |kind: &str| format!("it is {kind}, not a regular file; point `component` at a .wasm file");
-    let metadata = std::fs::metadata(path).map_err(|err| format!("cannot read it: {err}"))?;
-    if !metadata.is_file() {
-        return Err(not_regular(file_kind(&metadata)));
-    }
-    let too_big = |size: u64| {
-        format!(
-            "it is {size} bytes, more than the {MAX_COMPONENT_BYTES} bytes a component may have"
-        )
-    };
-    if metadata.len() > MAX_COMPONENT_BYTES {
-        return Err(too_big(metadata.len()));
-    }
-    let file = std::fs::File::open(path).map_err(|err| format!("cannot read it: {err}"))?;
-    // The file may have been replaced since the check: check what was opened.
-    let opened = file
-        .metadata()
-        .map_err(|err| format!("cannot read it: {err}"))?;
-    if !opened.is_file() {
-        return Err(not_regular(file_kind(&opened)));
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(opened.len()).unwrap_or(0));
-    file.take(MAX_COMPONENT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|err| format!("cannot read it: {err}"))?;
-    if bytes.len() as u64 > MAX_COMPONENT_BYTES {
-        return Err(too_big(bytes.len() as u64));
-    }
-    Ok(bytes)
-}
-
-fn file_kind(metadata: &std::fs::Metadata) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    let kind = metadata.file_type();
-    if kind.is_dir() {
-        "a directory"
-    } else if kind.is_fifo() {
-        "a FIFO"
-    } else if kind.is_char_device() || kind.is_block_device() {
-        "a device"
-    } else if kind.is_socket() {
-        "a socket"
-    } else {
-        "not a file"
-    }
+    crate::input::read_regular_file(path, MAX_COMPONENT_BYTES).map_err(|err| match err {
+        ReadError::Io(err) => format!("cannot read it: {err}"),
+        ReadError::NotRegularFile { kind } => {
+            format!("it is {kind}, not a regular file; point `component` at a .wasm file")
+        }
+        ReadError::TooLarge { limit } => {
+            format!("it is larger than the {limit} bytes a component may have")
+        }
+    })
 }
 
 /// A loaded provider, as `providers list` shows it.
@@ -308,26 +271,15 @@ mod tests {
     }
 
     #[test]
-    fn devices_fifos_directories_and_huge_files_are_refused_without_reading_them() {
+    fn a_component_that_is_no_regular_file_or_too_large_is_refused_by_name() {
         let dir = tempfile::tempdir().unwrap();
         let err = read_component(Path::new("/dev/zero")).unwrap_err();
         assert!(err.contains("a device, not a regular file"), "{err}");
-        let err = read_component(dir.path()).unwrap_err();
-        assert!(err.contains("a directory"), "{err}");
-        let fifo = dir.path().join("fifo.wasm");
-        let made = std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .expect("mkfifo (coreutils) runs");
-        assert!(made.success());
-        // Opening a FIFO for reading would block until a writer comes.
-        let err = read_component(&fifo).unwrap_err();
-        assert!(err.contains("a FIFO"), "{err}");
         let huge = dir.path().join("huge.wasm");
         let file = std::fs::File::create(&huge).unwrap();
         file.set_len(MAX_COMPONENT_BYTES + 1).unwrap(); // sparse: no disk used
         let err = read_component(&huge).unwrap_err();
-        assert!(err.contains("more than the 268435456 bytes"), "{err}");
+        assert!(err.contains("larger than the 268435456 bytes"), "{err}");
         let missing = read_component(&dir.path().join("missing.wasm")).unwrap_err();
         assert!(missing.contains("cannot read it"), "{missing}");
     }

@@ -4,14 +4,8 @@
 
 mod support;
 
-use std::time::Duration;
-
 use serde_json::Value;
 use support::{SPEC, Sandbox, spec_with};
-
-/// Long enough for any of these commands on a slow machine; a command that
-/// hangs (reading a FIFO) fails the test instead of stalling the suite.
-const HANG: Duration = Duration::from_secs(120);
 
 #[test]
 fn a_provider_that_cannot_load_costs_nothing_to_other_providers_tenants() {
@@ -37,7 +31,7 @@ fn a_provider_that_cannot_load_costs_nothing_to_other_providers_tenants() {
         &["update", "acme", SPEC],
         &["destroy", "acme"],
     ] {
-        let out = sb.cmd().args(args).timeout(HANG).output().unwrap();
+        let out = sb.cmd().args(args).output().unwrap();
         assert!(
             out.status.success(),
             "{args:?}: {}",
@@ -48,7 +42,6 @@ fn a_provider_that_cannot_load_costs_nothing_to_other_providers_tenants() {
     let out = sb
         .cmd()
         .args(["status", "acme", "--provider", "zero"])
-        .timeout(HANG)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -62,7 +55,6 @@ fn a_provider_that_cannot_load_costs_nothing_to_other_providers_tenants() {
     let out = sb
         .cmd()
         .args(["--output", "json", "providers", "list"])
-        .timeout(HANG)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -77,7 +69,10 @@ fn a_provider_that_cannot_load_costs_nothing_to_other_providers_tenants() {
             .map(str::to_owned)
     };
     assert_eq!(error_of("mock"), None, "{rows}");
-    assert!(error_of("fifo").unwrap().contains("a FIFO"), "{rows}");
+    assert!(
+        error_of("fifo").unwrap().contains("a named pipe (FIFO)"),
+        "{rows}"
+    );
     assert!(error_of("zero").unwrap().contains("a device"), "{rows}");
     assert!(
         error_of("junk").unwrap().contains("not a valid component"),

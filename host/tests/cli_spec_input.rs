@@ -4,56 +4,30 @@
 //! refused spec, 2 for a path that is not a spec file), quickly, leaving no
 //! state behind.
 
-use std::path::PathBuf;
+mod support;
+
 use std::process::Output;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use support::{SPEC, Sandbox};
 
-const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/tenant.json");
 /// A small valid YAML spec, to which a test appends `provider_config`.
 const HEAD: &str = "tenant_id: acme\ncontainers:\n  - name: web\n    image: nginx:1.27\nresources: {cpu: 250, memory: 256}\n";
-/// Kills a command that hangs (a FIFO with no writer blocked the old code
-/// forever) so that the test fails instead of the suite hanging.
-const KILL_AFTER: Duration = Duration::from_secs(60);
 /// A guard against minutes or an abort, not a benchmark: each refusal takes
 /// milliseconds.
 const GENEROUS: Duration = Duration::from_secs(10);
 
-struct Sandbox {
-    dir: tempfile::TempDir,
-}
-
-impl Sandbox {
-    fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn state_dir(&self) -> PathBuf {
-        self.dir.path().join("state")
-    }
-
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("landlord").unwrap();
-        cmd.current_dir(self.dir.path())
-            .env_remove("LANDLORD_CONFIG")
-            .env_remove("COMPUTE_DEFAULT_PROVIDER")
-            .env_remove("LANDLORD_LOG")
-            .env("LANDLORD_STATE_DIR", self.state_dir())
-            .timeout(KILL_AFTER);
-        cmd
-    }
-
-    fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> String {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, contents).unwrap();
-        path.display().to_string()
-    }
-
+/// Commands that must be refused quickly and leave no state.
+trait Refusals {
     /// Run `cmd`, which must fail within [`GENEROUS`] and leave no state
     /// directory; its exit code and stderr.
+    fn refused(&self, cmd: &mut Command) -> (i32, String);
+    /// `landlord validate SPEC`, refused.
+    fn validate(&self, spec: &str) -> (i32, String);
+}
+
+impl Refusals for Sandbox {
     fn refused(&self, cmd: &mut Command) -> (i32, String) {
         let started = Instant::now();
         let out: Output = cmd.output().unwrap();

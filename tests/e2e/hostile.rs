@@ -421,21 +421,41 @@ async fn every_attack_in_turn_on_one_runtime_leaves_it_serving() {
     mock.provision(&sample_spec("acme")).await.unwrap();
 }
 
-/// What the host logged on this thread while the guard lives, as the CLI
-/// would print it (without colour).
+/// What the host logged on this thread while a [`CaptureGuard`] lives, as
+/// the CLI would print it (without colour). One global subscriber writes
+/// each event to its thread's capture, if any: per-thread subscribers would
+/// share tracing's global callsite cache, so a callsite first hit by another
+/// test could stay disabled for this one.
 #[derive(Clone, Default)]
 struct CapturedLog(Arc<std::sync::Mutex<Vec<u8>>>);
 
+thread_local! {
+    static CAPTURE: std::cell::RefCell<Option<CapturedLog>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Ends this thread's capture when dropped.
+struct CaptureGuard;
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        CAPTURE.with(|capture| capture.borrow_mut().take());
+    }
+}
+
 impl CapturedLog {
     /// Capture this thread's tracing events at `info` and above.
-    fn start() -> (Self, tracing::subscriber::DefaultGuard) {
+    fn start() -> (Self, CaptureGuard) {
+        static GLOBAL: std::sync::Once = std::sync::Once::new();
+        GLOBAL.call_once(|| {
+            tracing_subscriber::fmt()
+                .with_writer(ThreadCapture)
+                .with_ansi(false)
+                .with_max_level(tracing::Level::INFO)
+                .init();
+        });
         let log = Self::default();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(log.clone())
-            .with_ansi(false)
-            .with_max_level(tracing::Level::INFO)
-            .finish();
-        (log, tracing::subscriber::set_default(subscriber))
+        CAPTURE.with(|capture| *capture.borrow_mut() = Some(log.clone()));
+        (log, CaptureGuard)
     }
 
     fn text(&self) -> String {
@@ -443,9 +463,16 @@ impl CapturedLog {
     }
 }
 
-impl std::io::Write for CapturedLog {
+/// Writes to the emitting thread's capture; elsewhere, nowhere.
+struct ThreadCapture;
+
+impl std::io::Write for ThreadCapture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
+        CAPTURE.with(|capture| {
+            if let Some(log) = &*capture.borrow() {
+                log.0.lock().unwrap().extend_from_slice(buf);
+            }
+        });
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -453,10 +480,10 @@ impl std::io::Write for CapturedLog {
     }
 }
 
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLog {
-    type Writer = CapturedLog;
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for ThreadCapture {
+    type Writer = ThreadCapture;
     fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
+        ThreadCapture
     }
 }
 

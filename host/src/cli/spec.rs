@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use landlord::compute::{
-    FileKind, SpecFormat, SpecInputError, SpecInputLimits, TenantComputeSpec, parse_spec,
-    read_spec, read_spec_file,
+    SpecFormat, SpecInputError, SpecInputLimits, TenantComputeSpec, parse_spec, read_spec,
+    read_spec_file,
 };
+use landlord::input::FileKind;
 
 use super::GlobalOpts;
 use super::context::Context;

@@ -20,7 +20,7 @@ pub use manager::Manager;
 pub use provider::Provider;
 pub use registry::Registry;
 pub use spec_input::{
-    FileKind, SpecFormat, SpecInputError, SpecInputLimits, SpecLocation, parse_spec, read_spec,
+    SpecFormat, SpecInputError, SpecInputLimits, SpecLocation, parse_spec, read_spec,
     read_spec_file,
 };
 pub use types::*;

@@ -5,10 +5,17 @@
 
 use std::path::PathBuf;
 use std::process::Output;
+use std::time::Duration;
 
 use assert_cmd::Command;
 use serde_json::Value;
 
+/// Kills a command that hangs (a FIFO with no writer blocked the old code
+/// forever), so that the test fails instead of the suite stalling; far
+/// longer than any command here takes.
+pub const HANG: Duration = Duration::from_secs(120);
+
+/// The example spec (tenant `acme` on the mock).
 pub const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/tenant.json");
 
 pub struct Sandbox {
@@ -32,7 +39,8 @@ impl Sandbox {
             .env_remove("LANDLORD_CONFIG")
             .env_remove("COMPUTE_DEFAULT_PROVIDER")
             .env_remove("LANDLORD_LOG")
-            .env("LANDLORD_STATE_DIR", self.state_dir());
+            .env("LANDLORD_STATE_DIR", self.state_dir())
+            .timeout(HANG);
         cmd
     }
 
@@ -66,9 +74,9 @@ impl Sandbox {
         )
     }
 
-    pub fn write(&self, name: &str, text: &str) -> String {
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> String {
         let path = self.dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
+        std::fs::write(&path, contents).unwrap();
         path.display().to_string()
     }
 
