@@ -31,7 +31,7 @@ fn the_whole_lifecycle_across_processes_with_json_output() {
     assert_eq!(same["status"], "no_changes");
     let changed = sb.write(
         "changed.json",
-        &spec_with(|s| s["containers"][0]["image"] = "nginx:1.28".into()),
+        spec_with(|s| s["containers"][0]["image"] = "nginx:1.28".into()),
     );
     let updated = sb.json(&["update", "acme", &changed]);
     assert_eq!(updated["status"], "success");
@@ -122,21 +122,18 @@ fn bad_inputs_name_the_problem_exit_distinctly_and_change_nothing() {
     let malformed = sb.write("malformed.json", "{\"tenant_id\": \"acme\",");
     let unknown_field = sb.write(
         "unknown.json",
-        &spec_with(|s| s["containerz"] = Value::Array(vec![])),
+        spec_with(|s| s["containerz"] = Value::Array(vec![])),
     );
     let wrong_type = sb.write(
         "type.json",
-        &spec_with(|s| s["resources"]["cpu"] = "lots".into()),
+        spec_with(|s| s["resources"]["cpu"] = "lots".into()),
     );
     let bad_port = sb.write(
         "port.json",
-        &spec_with(|s| s["containers"][0]["ports"][0]["container_port"] = 70000.into()),
+        spec_with(|s| s["containers"][0]["ports"][0]["container_port"] = 70000.into()),
     );
     let bad_yaml = sb.write("bad.yaml", "tenant_id: [unclosed\n");
-    let unknown_provider = sb.write(
-        "ecs.json",
-        &spec_with(|s| s["provider_type"] = "ecs".into()),
-    );
+    let unknown_provider = sb.write("ecs.json", spec_with(|s| s["provider_type"] = "ecs".into()));
     let cases: Vec<(Vec<&str>, i32, &str)> = vec![
         (
             vec!["provision", "missing.json"],
@@ -217,7 +214,7 @@ fn a_300_character_tenant_id_is_invalid_input_not_a_provider_failure() {
     let long = "a".repeat(300);
     let spec = sb.write(
         "long-tenant.json",
-        &spec_with(|s| s["tenant_id"] = long.as_str().into()),
+        spec_with(|s| s["tenant_id"] = long.as_str().into()),
     );
     let too_long = format!(
         "tenant_id: '{}…' is 300 characters long (the limit is 63)",
@@ -243,7 +240,7 @@ fn a_tenant_id_cannot_start_or_end_with_a_hyphen() {
     sb.ok(&["provision", SPEC]);
     let spec = sb.write(
         "hyphen-tenant.json",
-        &spec_with(|s| s["tenant_id"] = "-acme".into()),
+        spec_with(|s| s["tenant_id"] = "-acme".into()),
     );
     refused_as_invalid_input(
         &sb,
@@ -269,7 +266,7 @@ fn identifiers_are_at_most_63_characters() {
     let sb = Sandbox::new();
     let name_64 = sb.write(
         "name-64.json",
-        &spec_with(|s| s["containers"][0]["name"] = "w".repeat(64).into()),
+        spec_with(|s| s["containers"][0]["name"] = "w".repeat(64).into()),
     );
     let needle = format!(
         "containers[0].name: '{}' is 64 characters long (the limit is 63)",
@@ -287,7 +284,7 @@ fn identifiers_are_at_most_63_characters() {
     let tenant_63 = "t".repeat(63);
     let longest = sb.write(
         "longest.json",
-        &spec_with(|s| {
+        spec_with(|s| {
             s["tenant_id"] = tenant_63.as_str().into();
             s["containers"][0]["name"] = "w".repeat(63).into();
         }),
@@ -305,7 +302,7 @@ fn a_huge_tenant_id_gives_a_short_message() {
     let huge = sb.write(
         "huge.json",
         // Under the 1 MiB a spec file may have.
-        &spec_with(|s| s["tenant_id"] = "x".repeat(900 << 10).into()),
+        spec_with(|s| s["tenant_id"] = "x".repeat(900 << 10).into()),
     );
     for command in ["provision", "validate"] {
         let (code, err) = sb.fails(&[command, &huge]);
@@ -340,7 +337,7 @@ fn the_config_file_configures_pins_and_is_checked() {
     std::fs::write(&wasm, landlord::embedded::MOCK_COMPONENT).unwrap();
     let pinned = sb.write(
         "pinned.toml",
-        &format!(
+        format!(
             "[providers.mock]\ncomponent = \"mock.wasm\"\nsha256 = \"{}\"\n",
             "0".repeat(64)
         ),
@@ -442,7 +439,7 @@ fn the_default_provider_comes_from_the_environment() {
     let sb = Sandbox::new();
     let spec = sb.write(
         "no-provider.json",
-        &spec_with(|s| {
+        spec_with(|s| {
             s.as_object_mut().unwrap().remove("provider_type");
         }),
     );

@@ -105,7 +105,7 @@ fn a_spec_too_large_for_the_providers_state_is_refused_for_people_and_not_indexe
             spec["containers"][0]["env"]["BIG"] = "b".repeat(4000).into();
         })
     };
-    let big_acme = sb.write("big-acme.json", &big("acme"));
+    let big_acme = sb.write("big-acme.json", big("acme"));
     let (code, err) = sb.fails(&["--config", &small, "update", "acme", &big_acme]);
     assert_eq!(code, 1, "{err}");
     assert!(
@@ -117,7 +117,7 @@ fn a_spec_too_large_for_the_providers_state_is_refused_for_people_and_not_indexe
 
     // The index keeps the spec that was applied, not the refused one; a
     // tenant that never provisioned has no spec at all.
-    let big_globex = sb.write("big-globex.json", &big("globex"));
+    let big_globex = sb.write("big-globex.json", big("globex"));
     let (code, _) = sb.fails(&["--config", &small, "provision", &big_globex]);
     assert_eq!(code, 1);
     let tenants = sb.json(&["tenants", "list"]);
