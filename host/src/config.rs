@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::sandbox::{Grants, Limits};
+use crate::sandbox::{Capability, Grants, Limits};
 
 /// The environment variable naming the configuration file.
 pub const CONFIG_ENV: &str = "LANDLORD_CONFIG";
@@ -72,26 +72,15 @@ pub struct ProviderEntry {
     pub component: Option<PathBuf>,
     /// The component's expected SHA-256, in hex.
     pub sha256: Option<String>,
-    /// The host interfaces it may import; absent means all.
-    pub grants: Option<Vec<GrantName>>,
+    /// The capabilities it is granted (`["log", "state", "config"]`);
+    /// absent means all.
+    pub grants: Option<Vec<Capability>>,
     /// Limits that differ from the defaults.
     #[serde(default)]
     pub limits: LimitOverrides,
     /// Key/values the provider reads through its `config` import.
     #[serde(default)]
     pub config: BTreeMap<String, String>,
-}
-
-/// A host interface that can be granted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum GrantName {
-    /// `landlord:compute/log`
-    Log,
-    /// `landlord:compute/state`
-    State,
-    /// `landlord:compute/config`
-    Config,
 }
 
 /// Limits in operator units; each absent one keeps its default.
@@ -154,11 +143,7 @@ impl ProviderEntry {
     pub fn grants(&self) -> Grants {
         match &self.grants {
             None => Grants::all(),
-            Some(names) => Grants {
-                log: names.contains(&GrantName::Log),
-                state: names.contains(&GrantName::State),
-                config: names.contains(&GrantName::Config),
-            },
+            Some(granted) => granted.iter().copied().collect(),
         }
     }
 }
@@ -288,14 +273,7 @@ mod tests {
             ecs.component.as_deref(),
             Some(Path::new("/etc/landlord/providers/ecs.wasm"))
         );
-        assert_eq!(
-            ecs.grants(),
-            Grants {
-                log: true,
-                state: false,
-                config: true
-            }
-        );
+        assert_eq!(ecs.grants(), Grants::all().without(Capability::State));
         let limits = ecs.limits.apply(Limits::default());
         assert_eq!(limits.memory_bytes, 32 << 20);
         assert_eq!(limits.timeout, Duration::from_millis(2500));

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use landlord::compute::{
     ComputeError, ErrorKind, Manager, Provider, Registry, TenantComputeSpec, UpdateStatus,
 };
-use landlord::sandbox::{Grants, Limits, ProviderSettings, Runtime, RuntimeOptions, WasmProvider};
+use landlord::sandbox::{
+    Capability, Grants, Limits, ProviderSettings, Runtime, RuntimeOptions, WasmProvider,
+};
 use landlord::state::{CallOutcome, MemoryStateStore, StateStore};
 use landlord_tests::{foreach_hostile, hostile, sample_spec};
 
@@ -368,10 +370,7 @@ fn ungranted_import() {
     // The same check refuses a provider that uses an interface it was not granted.
     let text = load_error(
         landlord::embedded::MOCK_COMPONENT,
-        Grants {
-            state: false,
-            ..Grants::all()
-        },
+        Grants::all().without(Capability::State),
     );
     assert!(
         text.contains("it imports landlord:compute/state@0.1.0, which this provider is not granted (granted: log, config)"),

@@ -73,7 +73,7 @@ fn list(global: &GlobalOpts) -> anyhow::Result<()> {
                 memory_mib: Some((info.limits.memory_bytes >> 20) as u64),
                 timeout_ms: Some(info.limits.timeout.as_millis()),
                 fuel: info.limits.fuel,
-                grants: info.grants.granted_interfaces(),
+                grants: info.grants.names(),
                 error: None,
             },
             Err(err) => {

@@ -1,22 +1,59 @@
-//! Capability grants: which host interfaces a provider may import, checked
-//! against the component's imports and exports at load time, so that a
-//! component asking for more than it was granted is refused with a list of
-//! exactly what is wrong, never with a late instantiation failure.
+//! Capability grants: what a provider may import, one [`Capability`] each,
+//! checked against the component's imports and exports at load time, so
+//! that a component asking for more than it was granted is refused with a
+//! list of exactly what is wrong, never with a late instantiation failure.
 
 use std::fmt::Write as _;
 
-/// What the operator lets one provider import. WASI p2 is always linked
+use serde::{Deserialize, Serialize};
+
+/// One thing the operator may grant a provider. WASI p2 is always linked
 /// (with nothing granted inside it: no files, environment, arguments, stdin
-/// or network); the landlord interfaces are granted one by one. New grants
-/// (outbound hosts, say) become new fields here.
+/// or network); each landlord interface is a capability of its own. A new
+/// capability (outbound HTTP to named origins, next) is a new variant,
+/// carrying its data, and every place that lists, checks or documents grants
+/// goes through this type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Capability {
+    /// `landlord:compute/log`: log messages into the host's tracing.
+    Log,
+    /// `landlord:compute/state`: the provider's own key/value state.
+    State,
+    /// `landlord:compute/config`: the operator's key/values, read-only.
+    Config,
+}
+
+impl Capability {
+    /// Every capability, in the order they are listed.
+    pub const ALL: [Capability; 3] = [Capability::Log, Capability::State, Capability::Config];
+
+    /// Its name in `landlord.toml`, listings and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::Log => "log",
+            Capability::State => "state",
+            Capability::Config => "config",
+        }
+    }
+
+    /// The capability that governs `interface` of the `landlord:compute`
+    /// package (`"state"`), if one does.
+    fn of_interface(interface: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|cap| cap.name() == interface)
+    }
+}
+
+impl std::fmt::Display for Capability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What the operator lets one provider import: a set of [`Capability`]s.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grants {
-    /// `landlord:compute/log`
-    pub log: bool,
-    /// `landlord:compute/state`
-    pub state: bool,
-    /// `landlord:compute/config`
-    pub config: bool,
+    granted: std::collections::BTreeSet<Capability>,
 }
 
 impl Default for Grants {
@@ -26,35 +63,44 @@ impl Default for Grants {
     }
 }
 
+impl FromIterator<Capability> for Grants {
+    fn from_iter<I: IntoIterator<Item = Capability>>(iter: I) -> Self {
+        Self {
+            granted: iter.into_iter().collect(),
+        }
+    }
+}
+
 impl Grants {
-    /// Every grant.
+    /// Every capability.
     pub fn all() -> Self {
-        Self {
-            log: true,
-            state: true,
-            config: true,
-        }
+        Capability::ALL.into_iter().collect()
     }
 
-    /// No landlord interface at all.
+    /// No capability at all.
     pub fn none() -> Self {
-        Self {
-            log: false,
-            state: false,
-            config: false,
-        }
+        std::iter::empty().collect()
     }
 
-    /// The granted landlord interfaces, by WIT name.
-    pub fn granted_interfaces(&self) -> Vec<&'static str> {
-        [
-            ("log", self.log),
-            ("state", self.state),
-            ("config", self.config),
-        ]
-        .into_iter()
-        .filter_map(|(name, granted)| granted.then_some(name))
-        .collect()
+    /// These grants less `capability`.
+    pub fn without(mut self, capability: Capability) -> Self {
+        self.granted.remove(&capability);
+        self
+    }
+
+    /// Whether `capability` is granted.
+    pub fn allows(&self, capability: Capability) -> bool {
+        self.granted.contains(&capability)
+    }
+
+    /// The granted capabilities, in [`Capability::ALL`] order.
+    pub fn capabilities(&self) -> impl Iterator<Item = Capability> + '_ {
+        self.granted.iter().copied()
+    }
+
+    /// The granted capabilities' names (`["log", "config"]`).
+    pub fn names(&self) -> Vec<&'static str> {
+        self.capabilities().map(Capability::name).collect()
     }
 }
 
@@ -135,27 +181,29 @@ fn import_problem(import: &str, grants: &Grants) -> Option<String> {
                 "it imports {import}, but this host provides {package}@{PACKAGE_MAJOR_MINOR}.x"
             ));
         }
-        return match interface {
-            // A type-only interface: nothing to grant.
-            "types" => None,
-            "log" | "state" | "config" if grants.granted_interfaces().contains(&interface) => None,
-            "log" | "state" | "config" => Some(format!(
+        // `types` has no functions: nothing to grant.
+        if interface == "types" {
+            return None;
+        }
+        return match Capability::of_interface(interface) {
+            Some(capability) if grants.allows(capability) => None,
+            Some(_) => Some(format!(
                 "it imports {import}, which this provider is not granted (granted: {})",
                 granted_list(grants)
             )),
-            _ => Some(format!(
+            None => Some(format!(
                 "it imports {import}, which this host does not provide"
             )),
         };
     }
     Some(format!(
         "it imports {import}, which this host does not provide (it provides WASI 0.2 and {PACKAGE}/{{{}}})",
-        granted_list(grants)
+        Capability::ALL.map(Capability::name).join(", ")
     ))
 }
 
 fn granted_list(grants: &Grants) -> String {
-    let granted = grants.granted_interfaces();
+    let granted = grants.names();
     if granted.is_empty() {
         "none".to_owned()
     } else {
@@ -199,10 +247,7 @@ mod tests {
 
     #[test]
     fn an_ungranted_interface_is_named() {
-        let grants = Grants {
-            state: false,
-            ..Grants::all()
-        };
+        let grants = Grants::all().without(Capability::State);
         let err = check_world(["landlord:compute/state@0.1.0"], [PROVIDER], &grants).unwrap_err();
         assert!(err.contains("imports landlord:compute/state@0.1.0, which this provider is not granted (granted: log, config)"), "{err}");
         let err =
@@ -254,11 +299,27 @@ mod tests {
     }
 
     #[test]
-    fn granted_interfaces_lists_what_is_on() {
+    fn grants_list_what_is_granted_in_one_order() {
+        assert_eq!(Grants::all().names(), ["log", "state", "config"]);
+        assert!(Grants::none().names().is_empty());
+        let some: Grants = [Capability::Config, Capability::Log].into_iter().collect();
+        assert_eq!(some.names(), ["log", "config"]);
+        assert!(some.allows(Capability::Log) && !some.allows(Capability::State));
         assert_eq!(
-            Grants::all().granted_interfaces(),
-            ["log", "state", "config"]
+            Grants::all().without(Capability::Log).names(),
+            ["state", "config"]
         );
-        assert!(Grants::none().granted_interfaces().is_empty());
+    }
+
+    #[test]
+    fn every_capability_governs_the_interface_of_its_name() {
+        for capability in Capability::ALL {
+            assert_eq!(
+                Capability::of_interface(capability.name()),
+                Some(capability)
+            );
+        }
+        assert_eq!(Capability::of_interface("types"), None);
+        assert_eq!(Capability::of_interface("secrets"), None);
     }
 }

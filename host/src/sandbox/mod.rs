@@ -25,7 +25,7 @@ use std::time::Duration;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-pub use grants::Grants;
+pub use grants::{Capability, Grants};
 pub use limits::Limits;
 pub use provider::{IdleInstance, WasmProvider};
 pub use results::{MAX_RESULT_ITEMS, MAX_RESULT_TEXT};
