@@ -36,10 +36,13 @@ pub struct ComponentSource {
 }
 
 impl ComponentSource {
+    /// The origin of a component compiled into the binary.
+    pub const EMBEDDED: &str = "embedded";
+
     /// The embedded mock provider.
     pub fn embedded_mock() -> Self {
         Self {
-            origin: "embedded".to_owned(),
+            origin: Self::EMBEDDED.to_owned(),
             bytes: Cow::Borrowed(crate::embedded::MOCK_COMPONENT),
             sha256: crate::embedded::MOCK_SHA256.to_owned(),
         }
@@ -144,26 +147,16 @@ impl ProviderSet {
 
     /// The component of `name`, read and checked against its digest pin.
     pub fn source(&self, name: &str) -> Result<ComponentSource, ComputeError> {
-        let entry = self.entry(name)?;
-        let source = match &entry.component {
-            Some(path) => ComponentSource::file(path).map_err(|message| ComputeError::Load {
-                source_name: path.display().to_string(),
-                message: format!("[providers.{name}]: {message}"),
-            })?,
-            None => ComponentSource::embedded_mock(),
-        };
-        if let Some(pinned) = &entry.sha256
-            && !pinned.eq_ignore_ascii_case(&source.sha256)
-        {
-            return Err(ComputeError::Load {
-                source_name: source.origin,
-                message: format!(
-                    "its sha256 is {}, but [providers.{name}].sha256 pins {pinned}; refusing a component that changed",
-                    source.sha256
-                ),
-            });
-        }
-        Ok(source)
+        source_of(name, &self.entry(name)?)
+    }
+
+    /// Where the component of `name` comes from, as listings show it:
+    /// `embedded`, or the file's path. Nothing is read.
+    pub fn origin(&self, name: &str) -> Result<String, ComputeError> {
+        Ok(match self.entry(name)?.component {
+            Some(path) => path.display().to_string(),
+            None => ComponentSource::EMBEDDED.to_owned(),
+        })
     }
 
     /// What the operator grants `name` (config, limits, grants).
@@ -179,15 +172,16 @@ impl ProviderSet {
         if let Some(info) = loaded.get(name) {
             return Ok(info.clone());
         }
-        let source = self.source(name)?;
-        let settings = self.settings(name)?;
+        let entry = self.entry(name)?;
+        let source = source_of(name, &entry)?;
         let provider = WasmProvider::load(
             &self.runtime,
             &source.origin,
             &source.bytes,
-            settings,
+            settings_of(&entry),
             Arc::clone(&self.store),
         )?;
+
         if provider.name() != name {
             return Err(ComputeError::Load {
                 source_name: source.origin,
@@ -219,6 +213,30 @@ impl ProviderSet {
             })
             .collect()
     }
+}
+
+/// The component `entry` names for the provider `name`, read and checked
+/// against its digest pin.
+fn source_of(name: &str, entry: &ProviderEntry) -> Result<ComponentSource, ComputeError> {
+    let source = match &entry.component {
+        Some(path) => ComponentSource::file(path).map_err(|message| ComputeError::Load {
+            source_name: path.display().to_string(),
+            message: format!("[providers.{name}]: {message}"),
+        })?,
+        None => ComponentSource::embedded_mock(),
+    };
+    if let Some(pinned) = &entry.sha256
+        && !pinned.eq_ignore_ascii_case(&source.sha256)
+    {
+        return Err(ComputeError::Load {
+            source_name: source.origin,
+            message: format!(
+                "its sha256 is {}, but [providers.{name}].sha256 pins {pinned}; refusing a component that changed",
+                source.sha256
+            ),
+        });
+    }
+    Ok(source)
 }
 
 /// The settings a configuration entry grants.

@@ -49,6 +49,15 @@ fn push_escaped(out: &mut String, c: char) {
     }
 }
 
+/// [`escape`] for an owned string: the same string back when nothing needed
+/// escaping, so clean text is not copied.
+pub fn escape_owned(text: String) -> String {
+    match escape(&text) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(escaped) => escaped,
+    }
+}
+
 /// [`escape`], keeping at most `max` bytes of the escaped text; when text
 /// is cut, a marker says how many bytes of the original were left out
 /// (`… [+10485696 bytes]`). Reads at most about `max` bytes of `text`.
@@ -86,6 +95,11 @@ mod tests {
     #[test]
     fn plain_text_is_borrowed_unchanged() {
         assert!(matches!(escape("web is up"), Cow::Borrowed("web is up")));
+        let owned = String::from("web is up");
+        let pointer = owned.as_ptr();
+        let back = escape_owned(owned);
+        assert_eq!(back.as_ptr(), pointer, "not copied");
+        assert_eq!(escape_owned("a\nb".into()), "a\\nb");
         assert!(matches!(
             escape_bounded("a path\\with backslash", 64),
             Cow::Borrowed(_)

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use landlord::compute::ComputeError;
+use landlord::compute::{ComputeError, ErrorKind};
 use landlord::sandbox::{ProviderSettings, Runtime, RuntimeOptions};
 
 use super::context::{Context, is_path, sha256_hex};
@@ -78,12 +78,7 @@ fn list(global: &GlobalOpts) -> anyhow::Result<()> {
             },
             Err(err) => {
                 let row = ProviderRow {
-                    source: ctx
-                        .providers
-                        .entry(&name)
-                        .ok()
-                        .and_then(|entry| entry.component)
-                        .map_or_else(|| "embedded".to_owned(), |p| p.display().to_string()),
+                    source: ctx.providers.origin(&name).unwrap_or_default(),
                     name,
                     sha256: None,
                     memory_mib: None,
@@ -154,10 +149,12 @@ fn resolve(
         return Ok((target.to_owned(), bytes, ProviderSettings::default()));
     }
     let ctx = Context::open(global)?;
-    if ctx.providers.entry(target).is_err() {
-        anyhow::bail!("no provider named '{target}' is configured (try `landlord providers list`)");
-    }
-    let source = ctx.providers.source(target)?;
+    let source = match ctx.providers.source(target) {
+        Err(err) if err.kind() == ErrorKind::ProviderNotFound => anyhow::bail!(
+            "no provider named '{target}' is configured (try `landlord providers list`)"
+        ),
+        source => source?,
+    };
     let settings = ctx.providers.settings(target)?;
     Ok((source.origin, source.bytes.into_owned(), settings))
 }

@@ -5,8 +5,6 @@
 //! conversions (`i64` → `u16`/`u32`) cannot fail in practice; if one does, it
 //! is reported as an invalid spec with the field's path, never a panic.
 
-use std::borrow::Cow;
-
 use chrono::{DateTime, Utc};
 
 use super::bindings::wit;
@@ -16,7 +14,7 @@ use crate::compute::{
     Protocol, ProvisionResult, ProvisionStatus, ResourceRequirements, Result, StringMap,
     TenantComputeSpec, UpdateResult, UpdateStatus, Violations,
 };
-use crate::text::{escape, escape_bounded, for_message};
+use crate::text::{escape_bounded, escape_owned, for_message};
 
 /// Who a guest result or error is about, to name in host errors.
 pub(crate) struct CallSite<'a> {
@@ -89,21 +87,13 @@ pub(crate) const MAX_GUEST_FIELD_PATH: usize = 256;
 /// Most violations of a provider's invalid-spec error kept.
 pub(crate) const MAX_GUEST_VIOLATIONS: usize = 50;
 
-/// `text` with its control characters escaped (see `text.rs`),
-/// reusing the string when there were none. Results are already bounded in
-/// size by `results.rs`.
-fn clean(text: String) -> String {
-    match escape(&text) {
-        Cow::Borrowed(_) => text,
-        Cow::Owned(escaped) => escaped,
-    }
-}
-
+/// Result pairs with their strings escaped (results are already bounded in
+/// size by `results.rs`).
 fn clean_pairs(pairs: Vec<(String, String)>) -> StringMap {
     map_of(
         pairs
             .into_iter()
-            .map(|(key, value)| (clean(key), clean(value)))
+            .map(|(key, value)| (escape_owned(key), escape_owned(value)))
             .collect(),
     )
 }
@@ -275,13 +265,13 @@ pub(crate) fn provision_result_from_wit(
             .endpoints
             .into_iter()
             .map(|endpoint| Endpoint {
-                endpoint_type: clean(endpoint.endpoint_type),
-                address: clean(endpoint.address),
+                endpoint_type: escape_owned(endpoint.endpoint_type),
+                address: escape_owned(endpoint.address),
                 port: endpoint.port,
-                url: endpoint.url.map(clean),
+                url: endpoint.url.map(escape_owned),
             })
             .collect(),
-        message: result.message.map(clean),
+        message: result.message.map(escape_owned),
         provisioned_at: now,
     }
 }
@@ -300,8 +290,8 @@ pub(crate) fn update_result_from_wit(
             wit::UpdateStatus::InProgress => UpdateStatus::InProgress,
             wit::UpdateStatus::Failed => UpdateStatus::Failed,
         },
-        changes: result.changes.into_iter().map(clean).collect(),
-        message: result.message.map(clean),
+        changes: result.changes.into_iter().map(escape_owned).collect(),
+        message: result.message.map(escape_owned),
         updated_at: now,
     }
 }
@@ -326,11 +316,11 @@ pub(crate) fn compute_status_from_wit(
             .containers
             .into_iter()
             .map(|container| ContainerStatus {
-                name: clean(container.name),
-                state: clean(container.state),
+                name: escape_owned(container.name),
+                state: escape_owned(container.state),
                 ready: container.ready,
                 restart_count: container.restart_count,
-                message: container.message.map(clean),
+                message: container.message.map(escape_owned),
             })
             .collect(),
         health: match status.health {
