@@ -10,11 +10,16 @@
 //! component = "providers/ecs.wasm"   # relative to this file
 //! sha256 = "9f86d0…"                 # optional pin: a different component is refused
 //! grants = ["log", "state", "config"]
-//! limits = { memory_mib = 32, timeout_ms = 5000 }
+//! outbound = ["https://ecs.eu-west-1.amazonaws.com"]   # none unless listed
+//! limits = { memory_mib = 32, timeout_ms = 5000, outbound_requests = 200 }
 //! config = { region = "eu-1" }
 //!
 //! [providers.mock]                   # no component: the embedded mock
 //! config = { "fail.destroy" = "volume busy" }
+//!
+//! [providers.docker]                 # embedded; granted the local engine by default
+//! outbound = ["http://127.0.0.1:2375"]
+//! config = { engine = "http://127.0.0.1:2375" }
 //! ```
 
 use std::collections::BTreeMap;
@@ -23,7 +28,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::sandbox::{Capability, Grants, Limits};
+use crate::sandbox::{Capability, Grants, Limits, Origin};
 
 /// The environment variable naming the configuration file.
 pub const CONFIG_ENV: &str = "LANDLORD_CONFIG";
@@ -75,6 +80,11 @@ pub struct ProviderEntry {
     /// The capabilities it is granted (`["log", "state", "config"]`);
     /// absent means all.
     pub grants: Option<Vec<Capability>>,
+    /// The origins it may send HTTP requests to (`"unix:///var/run/docker.sock"`,
+    /// `"http://127.0.0.1:2375"`, `"https://ecs.eu-west-1.amazonaws.com"`).
+    /// Absent means none, except for an embedded provider's own default
+    /// (the docker provider's local engine); `[]` removes that too.
+    pub outbound: Option<Vec<Origin>>,
     /// Limits that differ from the defaults.
     #[serde(default)]
     pub limits: LimitOverrides,
@@ -107,6 +117,12 @@ pub struct LimitOverrides {
     pub state_value_kib: Option<u64>,
     /// Total state, MiB.
     pub state_total_mib: Option<u64>,
+    /// Outbound HTTP requests per call.
+    pub outbound_requests: Option<u64>,
+    /// Outbound response body bytes per call, KiB.
+    pub outbound_response_kib: Option<u64>,
+    /// Outbound connect timeout, milliseconds.
+    pub outbound_connect_timeout_ms: Option<u64>,
 }
 
 fn size(value: u64, unit_shift: u32) -> usize {
@@ -133,18 +149,31 @@ impl LimitOverrides {
             state_total_bytes: self
                 .state_total_mib
                 .map_or(base.state_total_bytes, |v| v.saturating_mul(1 << 20)),
+            outbound_requests: self
+                .outbound_requests
+                .map_or(base.outbound_requests, |v| size(v, 0)),
+            outbound_response_bytes: self
+                .outbound_response_kib
+                .map_or(base.outbound_response_bytes, |v| v.saturating_mul(1 << 10)),
+            outbound_connect_timeout: self
+                .outbound_connect_timeout_ms
+                .map_or(base.outbound_connect_timeout, Duration::from_millis),
             ..base
         }
     }
 }
 
 impl ProviderEntry {
-    /// The grants this entry gives.
-    pub fn grants(&self) -> Grants {
-        match &self.grants {
+    /// The grants this entry gives: its named capabilities (all of them
+    /// when `grants` is absent) and outbound HTTP to its `outbound`
+    /// origins, or to `default_outbound` when it names none.
+    pub fn grants(&self, default_outbound: &[Origin]) -> Grants {
+        let named = match &self.grants {
             None => Grants::all(),
-            Some(granted) => granted.iter().copied().collect(),
-        }
+            Some(granted) => granted.iter().cloned().collect(),
+        };
+        let origins = self.outbound.as_deref().unwrap_or(default_outbound);
+        named.with(Capability::outbound(origins.iter().cloned()))
     }
 }
 
@@ -171,9 +200,14 @@ impl Config {
                 if component.is_relative() {
                     *component = base.join(&*component);
                 }
-            } else if name != DEFAULT_PROVIDER {
+            } else if crate::embedded::find(name).is_none() {
                 return Err(error(format!(
-                    "[providers.{name}]: missing key `component` (the path of its .wasm file)"
+                    "[providers.{name}]: missing key `component` (the path of its .wasm file; only the embedded providers, {}, may leave it out)",
+                    crate::embedded::PROVIDERS
+                        .iter()
+                        .map(|p| p.name)
+                        .collect::<Vec<_>>()
+                        .join(" and ")
                 )));
             }
             if let Some(digest) = &entry.sha256
@@ -273,7 +307,7 @@ mod tests {
             ecs.component.as_deref(),
             Some(Path::new("/etc/landlord/providers/ecs.wasm"))
         );
-        assert_eq!(ecs.grants(), Grants::all().without(Capability::State));
+        assert_eq!(ecs.grants(&[]), Grants::all().without(Capability::State));
         let limits = ecs.limits.apply(Limits::default());
         assert_eq!(limits.memory_bytes, 32 << 20);
         assert_eq!(limits.timeout, Duration::from_millis(2500));
@@ -283,7 +317,7 @@ mod tests {
             (limits.log_bytes, limits.log_messages, limits.state_writes),
             (8 << 10, 10, 50)
         );
-        assert_eq!(config.providers["mock"].grants(), Grants::all());
+        assert_eq!(config.providers["mock"].grants(&[]), Grants::all());
         assert_eq!(config.state_dir(None), PathBuf::from("/var/lib/landlord"));
         assert_eq!(
             config.state_dir(Some(Path::new("/tmp/x"))),

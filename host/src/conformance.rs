@@ -108,13 +108,30 @@ fn described(err: &ComputeError) -> String {
     format!("{:?}: {err}", err.kind())
 }
 
-/// Run every rule against `component`, each in its own temporary state.
-/// `Err` only when the component cannot be loaded at all.
+/// Run every rule against `component`, each in its own temporary state,
+/// with the kit's own sample spec. `Err` only when the component cannot be
+/// loaded at all.
 pub async fn check(
     runtime: &Runtime,
     source_name: &str,
     component: &[u8],
     settings: &ProviderSettings,
+) -> Result<Report, ComputeError> {
+    check_with(runtime, source_name, component, settings, None).await
+}
+
+/// [`check`] with `base` as the spec the rules provision (its provider type
+/// is set to the provider's name): for providers that create real things,
+/// such as the docker provider, whose images must exist. The tenants the
+/// kit uses are named after `base`'s tenant id (`<id>-a`, `<id>-b`; the
+/// sample's is `conf`), and the kit destroys them between rules and at the
+/// end, since a real provider's tenants outlive the kit's temporary state.
+pub async fn check_with(
+    runtime: &Runtime,
+    source_name: &str,
+    component: &[u8],
+    settings: &ProviderSettings,
+    base: Option<TenantComputeSpec>,
 ) -> Result<Report, ComputeError> {
     // Compiled once; every rule gets the same provider over fresh state.
     let loaded = WasmProvider::load(
@@ -124,6 +141,27 @@ pub async fn check(
         settings.clone(),
         Arc::new(MemoryStateStore::new()),
     )?;
+    let name = loaded.name().to_owned();
+    let base = base.unwrap_or_else(|| sample_spec("conf", &name));
+    // Room for the longest suffix within a 63-character tenant id.
+    let prefix: String = base.tenant_id.chars().take(54).collect();
+    let prefix = prefix.trim_end_matches('-').to_owned();
+    let (tenant_a, tenant_b) = (format!("{prefix}-a"), format!("{prefix}-b"));
+    let (tenant_missing, tenant_never) = (format!("{prefix}-missing"), format!("{prefix}-never"));
+    let spec = |tenant: &str| {
+        let mut spec = base.clone();
+        spec.tenant_id = tenant.to_owned();
+        spec.provider_type = name.clone();
+        spec
+    };
+    let container_names: Vec<String> = base.containers.iter().map(|c| c.name.clone()).collect();
+    // Remove what earlier rules left in a provider's real backend; errors
+    // are the rules' business, not the cleanup's.
+    let tidy = || async {
+        for tenant in [&tenant_a, &tenant_b] {
+            let _ = loaded.destroy(tenant).await;
+        }
+    };
     let subject = || -> Result<Subject, ComputeError> {
         let state = Arc::new(MemoryStateStore::new());
         Ok(Subject {
@@ -131,8 +169,6 @@ pub async fn check(
             state,
         })
     };
-    let name = loaded.name().to_owned();
-    let spec = |tenant: &str| sample_spec(tenant, &name);
     let mut results = Vec::new();
     let mut rule = |rule: &'static str, outcome: Result<String, String>| {
         let (passed, detail) = match outcome {
@@ -145,6 +181,7 @@ pub async fn check(
             detail,
         });
     };
+    tidy().await;
 
     rule(
         "name-is-a-valid-identifier",
@@ -155,8 +192,8 @@ pub async fn check(
     let s = subject()?;
     rule(
         "provision-returns-tenant-and-provider",
-        match s.provider.provision(&spec("conf-a")).await {
-            Ok(result) if result.tenant_id == "conf-a" && result.provider_type == name => {
+        match s.provider.provision(&spec(&tenant_a)).await {
+            Ok(result) if result.tenant_id == tenant_a && result.provider_type == name => {
                 Ok(format!("{} resource id(s)", result.resource_ids.len()))
             }
             Ok(result) => Err(format!(
@@ -168,19 +205,20 @@ pub async fn check(
     );
 
     // provisioning the same spec twice succeeds and duplicates nothing
+    tidy().await;
     let s = subject()?;
     rule(
         "provision-twice-is-idempotent",
         async {
             let first = s
                 .provider
-                .provision(&spec("conf-a"))
+                .provision(&spec(&tenant_a))
                 .await
                 .map_err(|e| described(&e))?;
             let keys = s.keys();
             let second = s
                 .provider
-                .provision(&spec("conf-a"))
+                .provision(&spec(&tenant_a))
                 .await
                 .map_err(|e| format!("second provision: {}", described(&e)))?;
             if second.resource_ids != first.resource_ids {
@@ -202,13 +240,14 @@ pub async fn check(
     );
 
     // update with the same spec is no-changes; with a change, success listing it
+    tidy().await;
     let s = subject()?;
-    let provisioned = s.provider.provision(&spec("conf-a")).await;
+    let provisioned = s.provider.provision(&spec(&tenant_a)).await;
     rule(
         "update-same-spec-is-no-changes",
         match (
             &provisioned,
-            s.provider.update("conf-a", &spec("conf-a")).await,
+            s.provider.update(&tenant_a, &spec(&tenant_a)).await,
         ) {
             (Err(err), _) => Err(format!("provision failed: {}", described(err))),
             (_, Ok(result)) if result.status == UpdateStatus::NoChanges => Ok("no_changes".into()),
@@ -219,11 +258,15 @@ pub async fn check(
             (_, Err(err)) => Err(described(&err)),
         },
     );
-    let mut changed = spec("conf-a");
-    changed.containers[0].image = "nginx:1.28".into();
+    // A change every provider can apply without new images: an
+    // environment variable of the first container.
+    let mut changed = spec(&tenant_a);
+    changed.containers[0]
+        .env
+        .insert("LANDLORD_CONFORMANCE".into(), "changed".into());
     rule(
         "update-changed-spec-lists-changes",
-        match s.provider.update("conf-a", &changed).await {
+        match s.provider.update(&tenant_a, &changed).await {
             Ok(result) if result.status == UpdateStatus::Success && !result.changes.is_empty() => {
                 Ok(result.changes.join("; "))
             }
@@ -238,14 +281,14 @@ pub async fn check(
     // status of a provisioned tenant matches its spec
     rule(
         "status-matches-the-spec",
-        match s.provider.get_status("conf-a").await {
+        match s.provider.get_status(&tenant_a).await {
             Ok(status) => {
                 let names: Vec<&str> = status.containers.iter().map(|c| c.name.as_str()).collect();
-                if status.tenant_id == "conf-a" && names == ["web", "worker"] {
+                if status.tenant_id == tenant_a && names == container_names {
                     Ok(format!("{:?}, containers {names:?}", status.state))
                 } else {
                     Err(format!(
-                        "tenant '{}', containers {names:?} (expected web, worker)",
+                        "tenant '{}', containers {names:?} (expected {container_names:?})",
                         status.tenant_id
                     ))
                 }
@@ -258,25 +301,26 @@ pub async fn check(
     let s = subject()?;
     rule(
         "status-of-missing-tenant-is-not-found",
-        expect_not_found(s.provider.get_status("conf-missing").await.map(drop)),
+        expect_not_found(s.provider.get_status(&tenant_missing).await.map(drop)),
     );
 
     // destroy, then status is tenant-not-found
+    tidy().await;
     let s = subject()?;
     rule(
         "destroy-then-status-is-not-found",
-        match s.provider.provision(&spec("conf-a")).await {
+        match s.provider.provision(&spec(&tenant_a)).await {
             Err(err) => Err(format!("provision failed: {}", described(&err))),
-            Ok(_) => match s.provider.destroy("conf-a").await {
+            Ok(_) => match s.provider.destroy(&tenant_a).await {
                 Err(err) => Err(format!("destroy failed: {}", described(&err))),
-                Ok(()) => expect_not_found(s.provider.get_status("conf-a").await.map(drop)),
+                Ok(()) => expect_not_found(s.provider.get_status(&tenant_a).await.map(drop)),
             },
         },
     );
     rule(
         "destroy-twice-is-ok",
         s.provider
-            .destroy("conf-a")
+            .destroy(&tenant_a)
             .await
             .map(|()| "ok".into())
             .map_err(|err| described(&err)),
@@ -287,7 +331,7 @@ pub async fn check(
     rule(
         "destroy-missing-tenant-is-ok",
         s.provider
-            .destroy("conf-never")
+            .destroy(&tenant_never)
             .await
             .map(|()| "ok".into())
             .map_err(|err| described(&err)),
@@ -296,7 +340,7 @@ pub async fn check(
     // validate has no side effects
     let s = subject()?;
     let before = s.keys();
-    let validated = s.provider.validate(&spec("conf-a")).await;
+    let validated = s.provider.validate(&spec(&tenant_a)).await;
     rule(
         "validate-leaves-state-unchanged",
         match validated {
@@ -311,7 +355,7 @@ pub async fn check(
     );
 
     // an unknown provider-config setting is invalid-spec
-    let mut bad = spec("conf-a");
+    let mut bad = spec(&tenant_a);
     bad.provider_config = Some(serde_json::json!({ UNKNOWN_SETTING: true }));
     rule(
         "invalid-provider-config-is-invalid-spec",
@@ -330,36 +374,38 @@ pub async fn check(
     );
 
     // operations on different tenants do not interfere
+    tidy().await;
     let s = subject()?;
     rule(
         "tenants-do-not-interfere",
         async {
             s.provider
-                .provision(&spec("conf-a"))
+                .provision(&spec(&tenant_a))
                 .await
                 .map_err(|e| described(&e))?;
             s.provider
-                .provision(&spec("conf-b"))
+                .provision(&spec(&tenant_b))
                 .await
                 .map_err(|e| described(&e))?;
             s.provider
-                .destroy("conf-a")
+                .destroy(&tenant_a)
                 .await
                 .map_err(|e| described(&e))?;
             let status = s
                 .provider
-                .get_status("conf-b")
+                .get_status(&tenant_b)
                 .await
                 .map_err(|e| format!("conf-b after destroying conf-a: {}", described(&e)))?;
-            if status.tenant_id != "conf-b" {
+            if status.tenant_id != tenant_b {
                 return Err(format!("status of conf-b is about '{}'", status.tenant_id));
             }
-            expect_not_found(s.provider.get_status("conf-a").await.map(drop))?;
+            expect_not_found(s.provider.get_status(&tenant_a).await.map(drop))?;
             Ok("conf-b intact after destroying conf-a".to_owned())
         }
         .await,
     );
 
+    tidy().await;
     Ok(Report {
         provider: name,
         results,

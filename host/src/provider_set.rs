@@ -15,7 +15,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::compute::{ComputeError, Provider, Registry};
-use crate::config::{Config, DEFAULT_PROVIDER, ProviderEntry};
+use crate::config::{Config, ProviderEntry};
+use crate::embedded::{EmbeddedDefaults, EmbeddedProvider};
 use crate::input::ReadError;
 use crate::sandbox::{Grants, Limits, ProviderSettings, Runtime, WasmProvider};
 use crate::state::StateStore;
@@ -39,12 +40,12 @@ impl ComponentSource {
     /// The origin of a component compiled into the binary.
     pub const EMBEDDED: &str = "embedded";
 
-    /// The embedded mock provider.
-    pub fn embedded_mock() -> Self {
+    /// An embedded provider's component.
+    pub fn embedded(provider: &EmbeddedProvider) -> Self {
         Self {
             origin: Self::EMBEDDED.to_owned(),
-            bytes: Cow::Borrowed(crate::embedded::MOCK_COMPONENT),
-            sha256: crate::embedded::MOCK_SHA256.to_owned(),
+            bytes: Cow::Borrowed(provider.component),
+            sha256: provider.sha256.to_owned(),
         }
     }
 
@@ -122,22 +123,25 @@ impl ProviderSet {
     }
 
     /// Every provider name the configuration declares, with the embedded
-    /// mock's, sorted.
+    /// providers' names, sorted.
     pub fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.config.providers.keys().cloned().collect();
-        if !self.config.providers.contains_key(DEFAULT_PROVIDER) {
-            names.push(DEFAULT_PROVIDER.to_owned());
-            names.sort();
+        for embedded in &crate::embedded::PROVIDERS {
+            if !self.config.providers.contains_key(embedded.name) {
+                names.push(embedded.name.to_owned());
+            }
         }
+        names.sort();
         names
     }
 
-    /// The configuration entry of `name` (the defaults for the embedded
-    /// mock), or `ProviderNotFound` listing the declared names.
+    /// The configuration entry of `name` (an empty one for an embedded
+    /// provider the file does not mention), or `ProviderNotFound` listing
+    /// the declared names.
     pub fn entry(&self, name: &str) -> Result<ProviderEntry, ComputeError> {
         match self.config.providers.get(name) {
             Some(entry) => Ok(entry.clone()),
-            None if name == DEFAULT_PROVIDER => Ok(ProviderEntry::default()),
+            None if crate::embedded::find(name).is_some() => Ok(ProviderEntry::default()),
             None => Err(ComputeError::ProviderNotFound {
                 name: name.to_owned(),
                 available: self.names().join(", "),
@@ -161,7 +165,7 @@ impl ProviderSet {
 
     /// What the operator grants `name` (config, limits, grants).
     pub fn settings(&self, name: &str) -> Result<ProviderSettings, ComputeError> {
-        Ok(settings_of(&self.entry(name)?))
+        settings_of(name, &self.entry(name)?)
     }
 
     /// Load `name` if it is not loaded yet: read its component, check its
@@ -178,7 +182,7 @@ impl ProviderSet {
             &self.runtime,
             &source.origin,
             &source.bytes,
-            settings_of(&entry),
+            settings_of(name, &entry)?,
             Arc::clone(&self.store),
         )?;
 
@@ -223,7 +227,17 @@ fn source_of(name: &str, entry: &ProviderEntry) -> Result<ComponentSource, Compu
             source_name: path.display().to_string(),
             message: format!("[providers.{name}]: {message}"),
         })?,
-        None => ComponentSource::embedded_mock(),
+        None => match crate::embedded::find(name) {
+            Some(embedded) => ComponentSource::embedded(embedded),
+            None => {
+                return Err(ComputeError::Load {
+                    source_name: name.to_owned(),
+                    message: format!(
+                        "[providers.{name}] names no component, and no provider of that name is embedded"
+                    ),
+                });
+            }
+        },
     };
     if let Some(pinned) = &entry.sha256
         && !pinned.eq_ignore_ascii_case(&source.sha256)
@@ -239,13 +253,25 @@ fn source_of(name: &str, entry: &ProviderEntry) -> Result<ComponentSource, Compu
     Ok(source)
 }
 
-/// The settings a configuration entry grants.
-pub fn settings_of(entry: &ProviderEntry) -> ProviderSettings {
-    ProviderSettings {
-        config: entry.config.clone(),
-        limits: entry.limits.apply(Limits::default()),
-        grants: entry.grants(),
-    }
+/// The settings the entry of provider `name` grants. An embedded provider
+/// the entry gives no `component` starts from its own defaults (the docker
+/// provider: its local engine); the entry's `outbound` replaces their
+/// origins, its `config` keys win over theirs, its limits override theirs.
+pub fn settings_of(name: &str, entry: &ProviderEntry) -> Result<ProviderSettings, ComputeError> {
+    let defaults = match (&entry.component, crate::embedded::find(name)) {
+        (None, Some(embedded)) => embedded.defaults().map_err(|message| ComputeError::Load {
+            source_name: ComponentSource::EMBEDDED.to_owned(),
+            message: format!("[providers.{name}]: {message}"),
+        })?,
+        _ => EmbeddedDefaults::default(),
+    };
+    let mut config = defaults.config;
+    config.extend(entry.config.clone());
+    Ok(ProviderSettings {
+        config,
+        limits: entry.limits.apply(defaults.limits),
+        grants: entry.grants(&defaults.outbound),
+    })
 }
 
 #[cfg(test)]
@@ -267,7 +293,7 @@ mod tests {
             "[providers.broken]\ncomponent = \"broken.wasm\"\n",
             dir.path(),
         );
-        assert_eq!(set.names(), ["broken", "mock"]);
+        assert_eq!(set.names(), ["broken", "docker", "mock"]);
         // Nothing is loaded until asked for.
         assert!(set.registry().list().is_empty());
         let mock = set.load("mock").unwrap();
@@ -283,7 +309,7 @@ mod tests {
         assert_eq!(set.registry().list(), ["mock"]);
         let err = set.load("nope").unwrap_err();
         assert!(
-            err.to_string().contains("registered: broken, mock"),
+            err.to_string().contains("registered: broken, docker, mock"),
             "{err}"
         );
     }

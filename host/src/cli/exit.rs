@@ -32,6 +32,8 @@ pub(crate) fn code(err: &anyhow::Error) -> u8 {
                 | ErrorKind::StackOverflow
                 | ErrorKind::OutputLimit
                 | ErrorKind::StateQuota
+                | ErrorKind::OutboundLimit
+                | ErrorKind::OutboundDenied
                 | ErrorKind::InvalidResult => 6,
                 ErrorKind::Load | ErrorKind::ProviderConflict | ErrorKind::InvalidProviderName => {
                     USAGE

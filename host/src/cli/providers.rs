@@ -22,10 +22,16 @@ pub(crate) enum Command {
         target: String,
     },
     /// Run the conformance kit: every method contract, checked in temporary state
-    #[command(after_help = concat!("Examples:\n  landlord providers test mock\n  landlord providers test ./my_provider.wasm\n  landlord --output json providers test ./my_provider.wasm\n\nExits 0 only if every rule passes (1 otherwise).\n\n", exit_status!()))]
+    #[command(after_help = concat!("Examples:\n  landlord providers test mock\n  landlord providers test ./my_provider.wasm\n  landlord providers test docker --spec examples/docker-kit.json\n  landlord --output json providers test ./my_provider.wasm\n\nExits 0 only if every rule passes (1 otherwise).\n\n", exit_status!()))]
     Test {
         /// A configured provider's name, or the path of a .wasm component
         target: String,
+        /// The spec the rules provision (JSON or YAML), instead of the kit's
+        /// sample: for providers that start real containers, whose images
+        /// must exist. Its tenant id names the kit's tenants (`<id>-a`, `<id>-b`);
+        /// its provider_type is replaced by the provider's name
+        #[arg(long, value_name = "FILE")]
+        spec: Option<std::path::PathBuf>,
     },
 }
 
@@ -33,7 +39,7 @@ pub(crate) fn run(global: &GlobalOpts, command: Command) -> anyhow::Result<()> {
     match command {
         Command::List => list(global),
         Command::Inspect { target } => inspect(global, &target),
-        Command::Test { target } => test(global, &target),
+        Command::Test { target, spec } => test(global, &target, spec.as_deref()),
     }
 }
 
@@ -51,6 +57,8 @@ struct ProviderRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     fuel: Option<u64>,
     grants: Vec<&'static str>,
+    /// The origins of its outbound grant (empty: none).
+    outbound: Vec<String>,
     /// Why the provider could not be loaded; absent when it loaded.
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
@@ -74,6 +82,12 @@ fn list(global: &GlobalOpts) -> anyhow::Result<()> {
                 timeout_ms: Some(info.limits.timeout.as_millis()),
                 fuel: info.limits.fuel,
                 grants: info.grants.names(),
+                outbound: info
+                    .grants
+                    .outbound()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
                 error: None,
             },
             Err(err) => {
@@ -85,6 +99,7 @@ fn list(global: &GlobalOpts) -> anyhow::Result<()> {
                     timeout_ms: None,
                     fuel: None,
                     grants: Vec::new(),
+                    outbound: Vec::new(),
                     error: Some(err.to_string()),
                 };
                 first_error.get_or_insert(err);
@@ -108,7 +123,14 @@ fn list(global: &GlobalOpts) -> anyhow::Result<()> {
                             p.timeout_ms.unwrap_or(0),
                             p.fuel.map(|f| format!(", {f} fuel")).unwrap_or_default()
                         ),
-                        p.grants.join(","),
+                        p.grants
+                            .iter()
+                            .map(|grant| match *grant {
+                                "outbound" => format!("outbound({})", p.outbound.join(" ")),
+                                named => named.to_owned(),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(","),
                     ],
                     Some(_) => vec![
                         p.name.clone(),
@@ -170,6 +192,8 @@ fn inspect(global: &GlobalOpts, target: &str) -> anyhow::Result<()> {
             "size": bytes.len(),
             "imports": report.imports,
             "exports": report.exports,
+            "grants": grants.names(),
+            "outbound": grants.outbound().iter().map(ToString::to_string).collect::<Vec<_>>(),
             "loadable": report.problems.is_none(),
             "problems": report.problems,
         })),
@@ -183,6 +207,8 @@ fn inspect(global: &GlobalOpts, target: &str) -> anyhow::Result<()> {
             lines.extend(report.imports.iter().map(|name| format!("  {name}")));
             lines.push("exports".to_owned());
             lines.extend(report.exports.iter().map(|name| format!("  {name}")));
+            lines.push("grants".to_owned());
+            lines.extend(grants.describe().iter().map(|grant| format!("  {grant}")));
             lines.push(match &report.problems {
                 None => "loadable here: yes".to_owned(),
                 Some(problems) => format!("loadable here: no, {problems}"),
@@ -192,14 +218,15 @@ fn inspect(global: &GlobalOpts, target: &str) -> anyhow::Result<()> {
     }
 }
 
-fn test(global: &GlobalOpts, target: &str) -> anyhow::Result<()> {
+fn test(global: &GlobalOpts, target: &str, spec: Option<&Path>) -> anyhow::Result<()> {
+    let base = spec.map(super::spec::read).transpose()?;
     let (source, bytes, settings) = resolve(global, target)?;
     let runtime = Runtime::with_options(RuntimeOptions {
         fuel: settings.limits.fuel.is_some(),
         ..RuntimeOptions::default()
     })?;
-    let report = block_on(landlord::conformance::check(
-        &runtime, &source, &bytes, &settings,
+    let report = block_on(landlord::conformance::check_with(
+        &runtime, &source, &bytes, &settings, base,
     ))??;
     match global.output {
         OutputFormat::Json => output::json(&report)?,

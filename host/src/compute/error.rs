@@ -107,6 +107,8 @@ pub enum LimitKind {
     Output,
     /// Stored state beyond the provider's quota.
     State,
+    /// Outbound HTTP beyond the call's number of requests or response bytes.
+    Outbound,
 }
 
 impl fmt::Display for LimitKind {
@@ -117,6 +119,7 @@ impl fmt::Display for LimitKind {
             LimitKind::Stack => "stack",
             LimitKind::Output => "output",
             LimitKind::State => "state quota",
+            LimitKind::Outbound => "outbound HTTP",
         })
     }
 }
@@ -266,6 +269,19 @@ pub enum ComputeError {
         message: String,
     },
 
+    /// The provider sent an HTTP request to an origin it is not granted.
+    /// The request failed in the guest without opening a connection, and
+    /// the call fails with this error whatever the guest answered.
+    #[error("provider '{provider}' was denied outbound HTTP in {operation}: {message}")]
+    OutboundDenied {
+        /// The provider.
+        provider: String,
+        /// The operation.
+        operation: Operation,
+        /// The request's method and origin, and what is granted.
+        message: String,
+    },
+
     /// The provider hit a sandbox limit and was stopped.
     #[error("provider '{provider}' exceeded its {limit} limit in {operation}: {message}")]
     ResourceLimit {
@@ -319,6 +335,11 @@ pub enum ErrorKind {
     OutputLimit,
     /// [`ComputeError::ResourceLimit`]: the state quota would be exceeded.
     StateQuota,
+    /// [`ComputeError::ResourceLimit`]: too many outbound requests or
+    /// response bytes in one call.
+    OutboundLimit,
+    /// [`ComputeError::OutboundDenied`]
+    OutboundDenied,
     /// [`ComputeError::State`]
     State,
 }
@@ -353,12 +374,14 @@ impl ComputeError {
             ComputeError::Trap { .. } => ErrorKind::Trap,
             ComputeError::Timeout { .. } => ErrorKind::Timeout,
             ComputeError::InvalidResult { .. } => ErrorKind::InvalidResult,
+            ComputeError::OutboundDenied { .. } => ErrorKind::OutboundDenied,
             ComputeError::ResourceLimit { limit, .. } => match limit {
                 LimitKind::Memory => ErrorKind::MemoryLimit,
                 LimitKind::Fuel => ErrorKind::FuelExhausted,
                 LimitKind::Stack => ErrorKind::StackOverflow,
                 LimitKind::Output => ErrorKind::OutputLimit,
                 LimitKind::State => ErrorKind::StateQuota,
+                LimitKind::Outbound => ErrorKind::OutboundLimit,
             },
             ComputeError::State { .. } => ErrorKind::State,
         }

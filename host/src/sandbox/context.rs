@@ -9,8 +9,10 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use super::host::http::GuestHttp;
 use super::host::log::GuestLog;
 use super::limits::{GuestLimiter, Limits};
+use super::origin::Origin;
 use crate::compute::Operation;
 use crate::state::{CallRecord, StateError, StateStore, StateWrite};
 
@@ -25,6 +27,8 @@ pub(crate) struct CallContext {
     pub(crate) config: GrantedConfig,
     /// What the `state` import sees: the call's transaction and its limits.
     pub(crate) state: GuestState,
+    /// What `wasi:http` sees: the granted origins and the call's caps.
+    pub(crate) http: GuestHttp,
     pub(crate) stdout: MemoryOutputPipe,
     pub(crate) stderr: MemoryOutputPipe,
     wasi: WasiCtx,
@@ -49,6 +53,7 @@ impl CallContext {
         operation: Operation,
         limits: Arc<Limits>,
         config: Arc<BTreeMap<String, String>>,
+        outbound: Arc<[Origin]>,
         store: Arc<dyn StateStore>,
     ) -> Self {
         let stdout = MemoryOutputPipe::new(limits.output_bytes);
@@ -64,6 +69,12 @@ impl CallContext {
             limiter: GuestLimiter::new(&limits),
             log: GuestLog::new(Arc::clone(&provider), operation, &limits),
             config: GrantedConfig(config),
+            http: GuestHttp::new(
+                Arc::clone(&provider),
+                operation,
+                outbound,
+                Arc::clone(&limits),
+            ),
             state: GuestState {
                 transaction: StateTransaction::new(provider, store),
                 limits,
@@ -81,6 +92,16 @@ impl WasiView for CallContext {
         WasiCtxView {
             ctx: &mut self.wasi,
             table: &mut self.table,
+        }
+    }
+}
+
+impl wasmtime_wasi_http::WasiHttpView for CallContext {
+    fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
+        wasmtime_wasi_http::WasiHttpCtxView {
+            ctx: &mut self.http.ctx,
+            table: &mut self.table,
+            hooks: &mut self.http.policy,
         }
     }
 }

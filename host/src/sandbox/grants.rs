@@ -5,16 +5,16 @@
 
 use std::fmt::Write as _;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer};
+
+use super::origin::Origin;
 
 /// One thing the operator may grant a provider. WASI p2 is always linked
 /// (with nothing granted inside it: no files, environment, arguments, stdin
-/// or network); each landlord interface is a capability of its own. A new
-/// capability (outbound HTTP to named origins, next) is a new variant,
-/// carrying its data, and every place that lists, checks or documents grants
-/// goes through this type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// or network); each landlord interface is a capability of its own, and
+/// outbound HTTP is one that carries the origins it reaches. Every place
+/// that lists, checks or documents grants goes through this type.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Capability {
     /// `landlord:compute/log`: log messages into the host's tracing.
     Log,
@@ -22,25 +22,60 @@ pub enum Capability {
     State,
     /// `landlord:compute/config`: the operator's key/values, read-only.
     Config,
+    /// `wasi:http/outgoing-handler` (with `wasi:http/types`): HTTP requests
+    /// to these origins only, sorted and without duplicates; a request
+    /// anywhere else fails in the guest and opens no connection.
+    Outbound(Vec<Origin>),
 }
 
 impl Capability {
-    /// Every capability, in the order they are listed.
-    pub const ALL: [Capability; 3] = [Capability::Log, Capability::State, Capability::Config];
+    /// The capabilities granted by name (`grants = [...]` in
+    /// `landlord.toml`), in the order they are listed.
+    pub const NAMED: [Capability; 3] = [Capability::Log, Capability::State, Capability::Config];
 
     /// Its name in `landlord.toml`, listings and messages.
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             Capability::Log => "log",
             Capability::State => "state",
             Capability::Config => "config",
+            Capability::Outbound(_) => "outbound",
         }
     }
 
-    /// The capability that governs `interface` of the `landlord:compute`
+    /// Outbound HTTP to `origins` (sorted, duplicates dropped).
+    pub fn outbound(origins: impl IntoIterator<Item = Origin>) -> Self {
+        let mut origins: Vec<Origin> = origins.into_iter().collect();
+        origins.sort();
+        origins.dedup();
+        Capability::Outbound(origins)
+    }
+
+    /// The name and, for outbound, its origins: `outbound(unix:///…)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Capability::Outbound(origins) => format!(
+                "outbound({})",
+                origins
+                    .iter()
+                    .map(Origin::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            named => named.name().to_owned(),
+        }
+    }
+
+    /// Whether `self` and `other` are the same capability, whatever data
+    /// they carry.
+    fn same_kind(&self, other: &Capability) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+    }
+
+    /// The capability governing `interface` of the `landlord:compute`
     /// package (`"state"`), if one does.
     fn of_interface(interface: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|cap| cap.name() == interface)
+        Self::NAMED.into_iter().find(|cap| cap.name() == interface)
     }
 }
 
@@ -50,14 +85,32 @@ impl std::fmt::Display for Capability {
     }
 }
 
-/// What the operator lets one provider import: a set of [`Capability`]s.
+/// `grants = ["log", "state", "config"]`: the named capabilities only;
+/// outbound HTTP is granted by its origins (`outbound = [...]`).
+impl<'de> Deserialize<'de> for Capability {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        if name == "outbound" {
+            return Err(serde::de::Error::custom(
+                "outbound HTTP is granted by its origins: outbound = [\"unix:///var/run/docker.sock\", ...], not in `grants`",
+            ));
+        }
+        Self::NAMED
+            .into_iter()
+            .find(|cap| cap.name() == name)
+            .ok_or_else(|| serde::de::Error::unknown_variant(&name, &["log", "state", "config"]))
+    }
+}
+
+/// What the operator lets one provider import: a set of [`Capability`]s,
+/// at most one of each kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grants {
     granted: std::collections::BTreeSet<Capability>,
 }
 
 impl Default for Grants {
-    /// Everything a provider can be granted today.
+    /// The named capabilities; no outbound HTTP.
     fn default() -> Self {
         Self::all()
     }
@@ -65,42 +118,73 @@ impl Default for Grants {
 
 impl FromIterator<Capability> for Grants {
     fn from_iter<I: IntoIterator<Item = Capability>>(iter: I) -> Self {
-        Self {
-            granted: iter.into_iter().collect(),
-        }
+        iter.into_iter().fold(Self::none(), Self::with)
     }
 }
 
 impl Grants {
-    /// Every capability.
+    /// Every named capability (log, state, config); no outbound HTTP, which
+    /// is only ever granted to named origins.
     pub fn all() -> Self {
-        Capability::ALL.into_iter().collect()
+        Capability::NAMED.into_iter().collect()
     }
 
     /// No capability at all.
     pub fn none() -> Self {
-        std::iter::empty().collect()
+        Self {
+            granted: std::collections::BTreeSet::new(),
+        }
     }
 
-    /// These grants less `capability`.
-    pub fn without(mut self, capability: Capability) -> Self {
-        self.granted.remove(&capability);
+    /// These grants with `capability`, replacing one of its kind (so
+    /// `with(outbound(…))` sets the origins). An outbound grant without
+    /// origins is no grant.
+    pub fn with(mut self, capability: Capability) -> Self {
+        self.granted.retain(|held| !held.same_kind(&capability));
+        if !matches!(&capability, Capability::Outbound(origins) if origins.is_empty()) {
+            self.granted.insert(capability);
+        }
         self
     }
 
-    /// Whether `capability` is granted.
-    pub fn allows(&self, capability: Capability) -> bool {
-        self.granted.contains(&capability)
+    /// These grants less the capability of `capability`'s kind.
+    pub fn without(mut self, capability: Capability) -> Self {
+        self.granted.retain(|held| !held.same_kind(&capability));
+        self
     }
 
-    /// The granted capabilities, in [`Capability::ALL`] order.
-    pub fn capabilities(&self) -> impl Iterator<Item = Capability> + '_ {
-        self.granted.iter().copied()
+    /// Whether a capability of `capability`'s kind is granted (for
+    /// outbound: to any origin).
+    pub fn allows(&self, capability: &Capability) -> bool {
+        self.granted.iter().any(|held| held.same_kind(capability))
     }
 
-    /// The granted capabilities' names (`["log", "config"]`).
+    /// The origins outbound HTTP may reach; empty when it is not granted.
+    pub fn outbound(&self) -> &[Origin] {
+        self.granted
+            .iter()
+            .find_map(|held| match held {
+                Capability::Outbound(origins) => Some(origins.as_slice()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
+    /// The granted capabilities: the named ones in [`Capability::NAMED`]
+    /// order, then outbound.
+    pub fn capabilities(&self) -> impl Iterator<Item = &Capability> + '_ {
+        self.granted.iter()
+    }
+
+    /// The granted capabilities' names (`["log", "config", "outbound"]`).
     pub fn names(&self) -> Vec<&'static str> {
         self.capabilities().map(Capability::name).collect()
+    }
+
+    /// Each granted capability described, outbound with its origins
+    /// (`["log", "outbound(unix:///var/run/docker.sock)"]`).
+    pub fn describe(&self) -> Vec<String> {
+        self.capabilities().map(Capability::describe).collect()
     }
 }
 
@@ -110,6 +194,11 @@ const PACKAGE_MAJOR_MINOR: &str = "0.1";
 const PROVIDER_EXPORT: &str = "landlord:compute/provider";
 
 /// WASI p2 packages the host links (sync-free, deny-by-default).
+/// The wasi:http package, linked for providers granted outbound HTTP.
+const WASI_HTTP: &str = "wasi:http";
+/// The wasi:http interfaces of a client (no incoming handler).
+const WASI_HTTP_CLIENT: &[&str] = &["outgoing-handler", "types"];
+
 const WASI_PACKAGES: &[&str] = &[
     "wasi:cli",
     "wasi:clocks",
@@ -167,6 +256,24 @@ pub(crate) fn check_world<'a>(
 fn import_problem(import: &str, grants: &Grants) -> Option<String> {
     let (name, version) = split_version(import);
     let (package, interface) = name.split_once('/').unwrap_or((name, ""));
+    if package == WASI_HTTP {
+        return if !version.is_some_and(|v| v.starts_with("0.2.")) {
+            Some(format!(
+                "it imports {import}, but this host links wasi:http 0.2.x only"
+            ))
+        } else if !WASI_HTTP_CLIENT.contains(&interface) {
+            Some(format!(
+                "it imports {import}, which this host does not provide (of wasi:http it provides the client side: {})",
+                WASI_HTTP_CLIENT.join(", ")
+            ))
+        } else if !grants.allows(&Capability::Outbound(Vec::new())) {
+            Some(format!(
+                "it imports {import} (outbound HTTP), but this provider is granted no origin; grant the ones it needs with outbound = [\"unix:///var/run/docker.sock\", \"https://HOST\", ...] in its landlord.toml entry"
+            ))
+        } else {
+            None
+        };
+    }
     if WASI_PACKAGES.contains(&package) {
         return match version {
             Some(v) if v.starts_with("0.2.") => None,
@@ -186,7 +293,7 @@ fn import_problem(import: &str, grants: &Grants) -> Option<String> {
             return None;
         }
         return match Capability::of_interface(interface) {
-            Some(capability) if grants.allows(capability) => None,
+            Some(capability) if grants.allows(&capability) => None,
             Some(_) => Some(format!(
                 "it imports {import}, which this provider is not granted (granted: {})",
                 granted_list(grants)
@@ -197,8 +304,8 @@ fn import_problem(import: &str, grants: &Grants) -> Option<String> {
         };
     }
     Some(format!(
-        "it imports {import}, which this host does not provide (it provides WASI 0.2 and {PACKAGE}/{{{}}})",
-        Capability::ALL.map(Capability::name).join(", ")
+        "it imports {import}, which this host does not provide (it provides WASI 0.2, wasi:http's client to granted origins, and {PACKAGE}/{{{}}})",
+        Capability::NAMED.map(|cap| cap.name()).join(", ")
     ))
 }
 
@@ -304,7 +411,7 @@ mod tests {
         assert!(Grants::none().names().is_empty());
         let some: Grants = [Capability::Config, Capability::Log].into_iter().collect();
         assert_eq!(some.names(), ["log", "config"]);
-        assert!(some.allows(Capability::Log) && !some.allows(Capability::State));
+        assert!(some.allows(&Capability::Log) && !some.allows(&Capability::State));
         assert_eq!(
             Grants::all().without(Capability::Log).names(),
             ["state", "config"]
@@ -313,7 +420,7 @@ mod tests {
 
     #[test]
     fn every_capability_governs_the_interface_of_its_name() {
-        for capability in Capability::ALL {
+        for capability in Capability::NAMED {
             assert_eq!(
                 Capability::of_interface(capability.name()),
                 Some(capability)
@@ -321,5 +428,65 @@ mod tests {
         }
         assert_eq!(Capability::of_interface("types"), None);
         assert_eq!(Capability::of_interface("secrets"), None);
+    }
+
+    fn docker_engine() -> Capability {
+        Capability::outbound(["unix:///var/run/docker.sock".parse().unwrap()])
+    }
+
+    #[test]
+    fn wasi_http_needs_an_outbound_grant() {
+        let imports = ["wasi:http/types@0.2.4", "wasi:http/outgoing-handler@0.2.4"];
+        let err = check_world(imports, [PROVIDER], &Grants::all()).unwrap_err();
+        assert_eq!(err.matches("is granted no origin").count(), 2, "{err}");
+        assert!(err.contains("outbound = ["), "{err}");
+        let granted = Grants::all().with(docker_engine());
+        assert_eq!(check_world(imports, [PROVIDER], &granted), Ok(()));
+        // The server side, and another major version, are not provided.
+        let err = check_world(
+            ["wasi:http/incoming-handler@0.2.4", "wasi:http/types@0.3.0"],
+            [PROVIDER],
+            &granted,
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("incoming-handler@0.2.4, which this host does not provide"),
+            "{err}"
+        );
+        assert!(err.contains("wasi:http 0.2.x only"), "{err}");
+    }
+
+    #[test]
+    fn an_outbound_grant_carries_its_origins_and_replaces_an_earlier_one() {
+        let grants = Grants::all().with(docker_engine());
+        assert_eq!(grants.names(), ["log", "state", "config", "outbound"]);
+        assert_eq!(
+            grants.describe(),
+            [
+                "log",
+                "state",
+                "config",
+                "outbound(unix:///var/run/docker.sock)"
+            ]
+        );
+        assert_eq!(grants.outbound().len(), 1);
+        let other = Capability::outbound([
+            "http://127.0.0.1:2375".parse().unwrap(),
+            "http://127.0.0.1:2375".parse().unwrap(),
+        ]);
+        let grants = grants.with(other);
+        assert_eq!(
+            grants.outbound(),
+            ["http://127.0.0.1:2375".parse().unwrap()]
+        );
+        assert!(grants.allows(&Capability::Outbound(vec![])));
+        // No origins is no grant.
+        let grants = grants.with(Capability::outbound([]));
+        assert!(!grants.allows(&Capability::Outbound(vec![])));
+        assert!(grants.outbound().is_empty());
+        assert_eq!(
+            Grants::all().without(Capability::Log).names(),
+            ["state", "config"]
+        );
     }
 }

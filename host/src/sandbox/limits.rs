@@ -44,6 +44,17 @@ pub struct Limits {
     /// Most bytes (keys plus values) the provider may keep in state in all;
     /// a call whose writes would go past it is stopped and its writes discarded.
     pub state_total_bytes: u64,
+    /// Most outbound HTTP requests one call may send (providers granted
+    /// outbound origins); the next one fails in the guest and the call
+    /// fails with an outbound limit.
+    pub outbound_requests: usize,
+    /// Most response body bytes one call may receive over all its outbound
+    /// requests; a response past it is cut, and the call fails with an
+    /// outbound limit.
+    pub outbound_response_bytes: u64,
+    /// Longest wait for an outbound connection (a guest may ask for less).
+    /// Every other wait is bounded by the call's deadline, [`Limits::timeout`].
+    pub outbound_connect_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -63,6 +74,9 @@ impl Default for Limits {
             state_value_bytes: 1 << 20,
             state_writes: 10_000,
             state_total_bytes: 64 << 20,
+            outbound_requests: 1000,
+            outbound_response_bytes: 16 << 20,
+            outbound_connect_timeout: Duration::from_secs(5),
         }
     }
 }

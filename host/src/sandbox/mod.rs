@@ -14,6 +14,7 @@ mod convert;
 mod grants;
 mod host;
 mod limits;
+mod origin;
 mod provider;
 mod results;
 
@@ -27,6 +28,7 @@ use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAlloc
 
 pub use grants::{Capability, Grants};
 pub use limits::Limits;
+pub use origin::{Origin, OriginError, WebScheme};
 pub use provider::{IdleInstance, WasmProvider};
 pub use results::{MAX_RESULT_ITEMS, MAX_RESULT_TEXT};
 
@@ -176,7 +178,8 @@ impl Runtime {
     }
 
     /// A runtime with epoch-based deadlines and the host imports linked:
-    /// WASI p2 (with nothing granted) plus `log`, `state` and `config`.
+    /// WASI p2 (with nothing granted), `log`, `state` and `config`, and the
+    /// client side of `wasi:http` (which sends only to granted origins).
     pub fn with_options(options: RuntimeOptions) -> Result<Self, ComputeError> {
         Self::build(options).map_err(|err| ComputeError::Load {
             source_name: "(runtime)".into(),
@@ -219,6 +222,7 @@ impl Runtime {
         host::log::add_to_linker(&mut linker)?;
         host::state::add_to_linker(&mut linker)?;
         host::config::add_to_linker(&mut linker)?;
+        host::http::add_to_linker(&mut linker)?;
 
         spawn_epoch_ticker(&engine);
         let cache = options

@@ -27,6 +27,7 @@ use super::convert::{
 };
 use super::grants::Grants;
 use super::limits::Limits;
+use super::origin::Origin;
 use super::{ProviderSettings, Runtime};
 use crate::compute::{
     ComputeError, ComputeStatus, IDENTIFIER_RULE, LimitKind, Operation, Provider, ProvisionResult,
@@ -53,6 +54,8 @@ struct Inner {
     pre: ComputeProviderPre<CallContext>,
     limits: Arc<Limits>,
     grants: Grants,
+    /// The origins of the outbound grant, shared by every call's policy.
+    outbound: Arc<[Origin]>,
     config: Arc<BTreeMap<String, String>>,
     state: Arc<dyn StateStore>,
 }
@@ -246,6 +249,7 @@ impl WasmProvider {
             runtime: runtime.clone(),
             pre,
             limits: Arc::new(settings.limits),
+            outbound: settings.grants.outbound().into(),
             grants: settings.grants,
             config: Arc::new(settings.config),
             state: Arc::new(MemoryStateStore::new()),
@@ -285,6 +289,7 @@ impl WasmProvider {
                 pre: inner.pre.clone(),
                 limits: Arc::clone(&inner.limits),
                 grants: inner.grants.clone(),
+                outbound: Arc::clone(&inner.outbound),
                 config: Arc::clone(&inner.config),
                 state,
             }),
@@ -387,8 +392,11 @@ impl Inner {
                 // its writes are kept with it; a guest that went past its
                 // output cap, or whose answer the host refuses, failed and
                 // its writes are dropped.
-                let accepted = match self.output_overflow(&context, operation) {
-                    Some(overflow) => Err(overflow),
+                let refused = self
+                    .output_overflow(&context, operation)
+                    .or_else(|| context.http.refusal_error());
+                let accepted = match refused {
+                    Some(refused) => Err(refused),
                     None => match &answer {
                         Ok(value) => C::check(&site, value),
                         Err(err) => site.check_error(err),
@@ -458,6 +466,12 @@ impl Inner {
             operation,
             Arc::clone(&self.limits),
             Arc::clone(&self.config),
+            // `name()` must answer without side effects: no outbound HTTP.
+            if operation == Operation::Name {
+                Arc::from([])
+            } else {
+                Arc::clone(&self.outbound)
+            },
             Arc::clone(&self.state),
         );
         let mut store = Store::new(self.runtime.engine(), context);
@@ -527,6 +541,11 @@ impl Inner {
         }
         if let Some(overflow) = self.output_overflow(context, operation) {
             return overflow;
+        }
+        // A guest that traps after a refused request (an unwrap of the
+        // error, say) is reported by the refusal, its cause.
+        if let Some(refused) = context.http.refusal_error() {
+            return refused;
         }
         // A wasm backtrace names the guest's functions, which the guest
         // chose: escaped and bounded like any guest text.
