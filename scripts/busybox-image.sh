@@ -3,10 +3,13 @@
 # static busybox, because this machine and CI have no image registry to pull
 # from. Every busybox applet is a symlink in /bin (sh, httpd, wget, sleep, nc,
 # cat, echo, ...), and the default command serves /www on port 8080:
-#   GET /         -> "landlord-test busybox: hello"
+#   GET /         -> "landlord-test busybox: hello from <TAG>"
 #   GET /healthz  -> "ok"
 #
-#   scripts/busybox-image.sh [--force] [TAG]   (TAG: landlord-test/busybox:1)
+#   scripts/busybox-image.sh [--force] [TAG...]   (TAG: landlord-test/busybox:1)
+#
+# Several tags build several images, each with its own page (the Docker
+# provider's tests use :1 and :2 to change a container's image).
 #
 # Skips the build when TAG already exists, unless --force. Needs a running
 # engine (scripts/docker-engine.sh) and a static busybox at $BUSYBOX
@@ -14,16 +17,22 @@
 set -euo pipefail
 
 force=0
-tag=
+tags=()
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
-    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
     -*) echo "busybox-image: unknown option $arg" >&2; exit 2 ;;
-    *) [ -z "$tag" ] || { echo "busybox-image: one TAG only" >&2; exit 2; }; tag=$arg ;;
+    *) tags+=("$arg") ;;
   esac
 done
-tag=${tag:-landlord-test/busybox:1}
+if [ "${#tags[@]}" -gt 1 ]; then
+  for tag in "${tags[@]}"; do
+    if [ "$force" = 1 ]; then "$0" --force "$tag"; else "$0" "$tag"; fi
+  done
+  exit 0
+fi
+tag=${tags[0]:-landlord-test/busybox:1}
 busybox=${BUSYBOX:-/bin/busybox}
 
 if [ "$force" = 0 ] && docker image inspect "$tag" >/dev/null 2>&1; then
@@ -50,7 +59,7 @@ cp "$busybox" "$ctx/rootfs/bin/busybox"
 for applet in $("$busybox" --list); do
   [ "$applet" = busybox ] || ln -s busybox "$ctx/rootfs/bin/$applet"
 done
-printf 'landlord-test busybox: hello\n' >"$ctx/rootfs/www/index.html"
+printf 'landlord-test busybox: hello from %s\n' "$tag" >"$ctx/rootfs/www/index.html"
 printf 'ok\n' >"$ctx/rootfs/www/healthz"
 # The static glibc busybox resolves names itself (files, then DNS); say so
 # explicitly, so container names on a user-defined network resolve through

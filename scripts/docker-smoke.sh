@@ -32,7 +32,7 @@ poll() { local n=$1; shift; for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && ret
 if command -v wget >/dev/null 2>&1; then http_get() { wget -qO- "$1"; }; else http_get() { busybox wget -qO- "$1"; }; fi
 
 docker image inspect "$image" >/dev/null 2>&1 || fail "no image $image (scripts/busybox-image.sh)"
-expected='landlord-test busybox: hello'
+expected="landlord-test busybox: hello from $image"
 
 echo "== a port published on 127.0.0.1, reached from the host"
 published=$(run docker run -d -p 127.0.0.1::8080 "$image")

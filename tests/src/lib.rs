@@ -89,6 +89,8 @@ pub fn mock_manager(config: &[(&str, &str)]) -> (Manager, Arc<MemoryStateStore>)
     (Manager::new(registry), state)
 }
 
+pub mod docker;
+
 /// The hostile guests of `tests/hostile`, built from source by this crate's
 /// build script: one constant per guest, [`hostile::ALL`], and
 /// `foreach_hostile!`.
