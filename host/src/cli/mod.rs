@@ -75,10 +75,11 @@ pub(crate) struct GlobalOpts {
 }
 
 /// Run a tenant operation on the calling thread's runtime (with timers:
-/// provider calls run under a deadline).
+/// provider calls run under a deadline; and I/O: providers granted outbound
+/// HTTP use tokio's sockets).
 pub(crate) fn block_on<F: Future>(future: F) -> anyhow::Result<F::Output> {
     let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()?;
     Ok(runtime.block_on(future))
 }

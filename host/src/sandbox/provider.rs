@@ -40,8 +40,9 @@ use crate::text::{escape_bounded, for_message};
 /// component is compiled once, at load.
 ///
 /// Its calls run in the caller's task; inside a tokio runtime that runtime
-/// needs its timers (`enable_time()`, or `enable_all()` as `#[tokio::main]`
-/// has), because every call runs under a tokio timeout. Outside one, a
+/// needs its timers and its I/O driver (`enable_all()`, as `#[tokio::main]`
+/// and `#[tokio::test]` have), because every call runs under a tokio
+/// timeout and outbound HTTP uses tokio's sockets. Outside one, a
 /// per-thread runtime drives the call.
 #[derive(Clone)]
 pub struct WasmProvider {
@@ -207,8 +208,9 @@ fn block_on_call_runtime<F: Future>(future: F) -> std::io::Result<F::Output> {
         let runtime = match cell.get() {
             Some(runtime) => runtime,
             None => {
+                // Timers for deadlines, I/O for outbound HTTP.
                 let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_time()
+                    .enable_all()
                     .build()?;
                 cell.get_or_init(|| runtime)
             }
