@@ -16,6 +16,12 @@ use landlord::sandbox::{
 use landlord::state::{CallOutcome, MemoryStateStore, StateStore};
 use landlord_tests::{foreach_hostile, hostile, sample_spec};
 
+// The outbound-HTTP guests' tests live in `outbound.rs`; in scope here for
+// `assert_test_exists`.
+use crate::outbound::{
+    outbound_drip, outbound_flood, outbound_huge_body, outbound_redirect, outbound_ungranted,
+};
+
 /// One hostile provider, registered, over a store holding a baseline key.
 struct Arena {
     manager: Manager,
