@@ -309,25 +309,28 @@ async fn a_provision_stopped_by_its_deadline_is_adopted_by_the_next() {
         drop(TenantGuard(tenant.clone())); // start clean for the next try
     }
     let (timeout_ms, partial) = cut_at.expect("some deadline stops the provision half-way");
-    eprintln!("provision cut at {timeout_ms} ms, leaving {partial:?}");
+    let cut = format!("cut at {timeout_ms} ms, leaving {partial:?}");
 
     let result = provider(&runtime)
         .provision(&spec)
         .await
-        .expect("the next provision adopts");
+        .unwrap_or_else(|err| panic!("the next provision adopts ({cut}): {err}"));
     let listed = containers_of(&tenant);
     assert_eq!(
         listed.len(),
         spec.containers.len(),
-        "no duplicates: {listed:?}"
+        "no duplicates ({cut}): {listed:?}"
     );
-    assert!(listed.iter().all(|c| c.state == "running"), "{listed:?}");
+    assert!(
+        listed.iter().all(|c| c.state == "running"),
+        "{cut}: {listed:?}"
+    );
     assert_eq!(networks_of(&tenant).len(), 1);
     // What the cut provision created was kept, not replaced.
     for kept in &partial {
         assert!(
             listed.iter().any(|c| c.id == kept.id),
-            "{} was replaced",
+            "{} was replaced ({cut})",
             kept.name
         );
     }
