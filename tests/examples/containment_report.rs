@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use landlord::compute::Provider;
-use landlord::sandbox::{Limits, ProviderSettings, Runtime, WasmProvider};
+use landlord::sandbox::{Capability, Grants, Limits, ProviderSettings, Runtime, WasmProvider};
 use landlord::state::MemoryStateStore;
 use landlord_tests::{hostile, sample_spec};
 
@@ -49,7 +49,10 @@ async fn main() {
         let settings = ProviderSettings {
             limits: limits.clone(),
             config: [("target".to_owned(), "127.0.0.1:9".to_owned())].into(),
-            ..ProviderSettings::default()
+            // The outbound guests load only with an origin; a closed port.
+            grants: Grants::all().with(Capability::outbound(["http://127.0.0.1:9"
+                .parse()
+                .expect("a valid origin")])),
         };
         // Time to contain: the refused load, or the call (compiling the
         // component is not part of it).
