@@ -54,6 +54,7 @@ async fn main() {
         let settings = ProviderSettings {
             limits: limits.clone(),
             config: [("target".to_owned(), "127.0.0.1:9".to_owned())].into(),
+            ..ProviderSettings::default()
         };
         // Time to contain: the refused load, or the call (compiling the
         // component is not part of it).
