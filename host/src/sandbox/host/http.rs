@@ -34,6 +34,7 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use wasmtime::component::Linker;
+use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpHooks};
 
 use crate::compute::{ComputeError, LimitKind, Operation};
@@ -197,6 +198,13 @@ impl OutboundPolicy {
 }
 
 impl WasiHttpHooks for OutboundPolicy {
+    /// A refused connection is the guest's to report (it names the engine
+    /// or API it wanted); the host notes it, tagged with the provider.
+    fn p2_error_from_connect(&mut self, err: &std::io::Error) -> ErrorCode {
+        tracing::debug!(provider = &*self.provider, operation = self.operation.as_str(), error = %err, "outbound connection failed");
+        ErrorCode::ConnectionRefused
+    }
+
     fn send_request(
         &mut self,
         request: http::Request<WasiBody>,
