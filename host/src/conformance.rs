@@ -391,16 +391,17 @@ pub async fn check_with(
                 .destroy(&tenant_a)
                 .await
                 .map_err(|e| described(&e))?;
-            let status = s
-                .provider
-                .get_status(&tenant_b)
-                .await
-                .map_err(|e| format!("conf-b after destroying conf-a: {}", described(&e)))?;
+            let status = s.provider.get_status(&tenant_b).await.map_err(|e| {
+                format!("{tenant_b} after destroying {tenant_a}: {}", described(&e))
+            })?;
             if status.tenant_id != tenant_b {
-                return Err(format!("status of conf-b is about '{}'", status.tenant_id));
+                return Err(format!(
+                    "status of {tenant_b} is about '{}'",
+                    status.tenant_id
+                ));
             }
             expect_not_found(s.provider.get_status(&tenant_a).await.map(drop))?;
-            Ok("conf-b intact after destroying conf-a".to_owned())
+            Ok(format!("{tenant_b} intact after destroying {tenant_a}"))
         }
         .await,
     );
