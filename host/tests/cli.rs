@@ -86,8 +86,14 @@ fn text_output_is_short_and_aligned() {
         "{out}"
     );
     let out = sb.ok(&["providers", "list"]);
+    let rows: Vec<&str> = out.lines().collect();
     assert!(
-        out.lines().nth(1).unwrap().starts_with("mock  embedded"),
+        rows[1].starts_with("docker  embedded") && rows[2].starts_with("mock    embedded"),
+        "{out}"
+    );
+    assert!(
+        rows[1].ends_with("log,state,config,outbound(unix:///var/run/docker.sock)")
+            || std::env::var_os("DOCKER_HOST").is_some(),
         "{out}"
     );
     let out = sb.ok(&["providers", "inspect", "mock"]);
@@ -330,7 +336,8 @@ fn the_config_file_configures_pins_and_is_checked() {
     );
     // landlord.toml in the working directory is picked up without --config.
     let listed = sb.json(&["providers", "list"]);
-    assert_eq!(listed[0]["memory_mib"], 32);
+    assert_eq!(listed[1]["name"], "mock");
+    assert_eq!(listed[1]["memory_mib"], 32);
 
     let before = sb.snapshot();
     let wasm = sb.dir.path().join("mock.wasm");
@@ -452,7 +459,7 @@ fn the_default_provider_comes_from_the_environment() {
     assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
-        err.contains("provider 'ecs' is not registered (registered: mock)"),
+        err.contains("provider 'ecs' is not registered (registered: docker, mock)"),
         "{err}"
     );
     // Without it, the default is the embedded mock.

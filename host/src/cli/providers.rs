@@ -59,6 +59,9 @@ struct ProviderRow {
     grants: Vec<&'static str>,
     /// The origins of its outbound grant (empty: none).
     outbound: Vec<String>,
+    /// Its grants as the text listing shows them (outbound with its origins).
+    #[serde(skip)]
+    described: Vec<String>,
     /// Why the provider could not be loaded; absent when it loaded.
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
@@ -88,6 +91,7 @@ fn list(global: &GlobalOpts) -> anyhow::Result<()> {
                     .iter()
                     .map(ToString::to_string)
                     .collect(),
+                described: info.grants.describe(),
                 error: None,
             },
             Err(err) => {
@@ -100,6 +104,7 @@ fn list(global: &GlobalOpts) -> anyhow::Result<()> {
                     fuel: None,
                     grants: Vec::new(),
                     outbound: Vec::new(),
+                    described: Vec::new(),
                     error: Some(err.to_string()),
                 };
                 first_error.get_or_insert(err);
@@ -123,14 +128,7 @@ fn list(global: &GlobalOpts) -> anyhow::Result<()> {
                             p.timeout_ms.unwrap_or(0),
                             p.fuel.map(|f| format!(", {f} fuel")).unwrap_or_default()
                         ),
-                        p.grants
-                            .iter()
-                            .map(|grant| match *grant {
-                                "outbound" => format!("outbound({})", p.outbound.join(" ")),
-                                named => named.to_owned(),
-                            })
-                            .collect::<Vec<_>>()
-                            .join(","),
+                        p.described.join(","),
                     ],
                     Some(_) => vec![
                         p.name.clone(),
