@@ -16,14 +16,14 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use landlord::compute::{
-    ComputeError, ErrorKind, Manager, Provider, Registry, TenantComputeSpec, UpdateStatus,
-};
+use landlord::compute::{ComputeError, ErrorKind};
 use landlord::sandbox::{
     Capability, Grants, Limits, Origin, ProviderSettings, Runtime, WasmProvider,
 };
-use landlord::state::{CallOutcome, MemoryStateStore, StateStore};
-use landlord_tests::{hostile, sample_spec};
+use landlord::state::{MemoryStateStore, StateStore};
+use landlord_tests::hostile;
+
+use crate::hostile::{Arena, arena_with, contained_within, spec};
 
 /// The default response budget, `Limits::default().outbound_response_bytes`.
 const BUDGET: u64 = 16 << 20;
@@ -192,14 +192,8 @@ impl Untouchable {
 // ---------------------------------------------------------------------------
 // The arena, as in `hostile.rs`, with an outbound grant.
 
-struct Arena {
-    manager: Manager,
-    state: Arc<MemoryStateStore>,
-    name: String,
-}
-
+/// One outbound guest, granted `origins`, in the hostile suite's arena.
 fn arena(guest: &[u8], origins: &[Origin], config: &[(&str, String)], limits: Limits) -> Arena {
-    let state = Arc::new(MemoryStateStore::new());
     let settings = ProviderSettings {
         config: config
             .iter()
@@ -208,90 +202,12 @@ fn arena(guest: &[u8], origins: &[Origin], config: &[(&str, String)], limits: Li
         limits,
         grants: Grants::all().with(Capability::outbound(origins.iter().cloned())),
     };
-    let provider = WasmProvider::load(
-        &Runtime::new().unwrap(),
-        "outbound guest",
-        guest,
-        settings,
-        state.clone(),
-    )
-    .expect("the outbound guest loads with its grant");
-    let name = provider.name().to_owned();
-    state.apply(&name, &[("baseline".into(), Some(b"v1".to_vec()))]);
-    let registry = Arc::new(Registry::new());
-    registry.register(Arc::new(provider)).unwrap();
-    Arena {
-        manager: Manager::new(registry),
-        state,
-        name,
-    }
+    arena_with(&Runtime::new().unwrap(), guest, settings)
 }
 
-fn spec(arena: &Arena) -> TenantComputeSpec {
-    let mut spec = sample_spec("acme");
-    spec.provider_type = arena.name.clone();
-    spec
-}
-
-fn snapshot(state: &MemoryStateStore, provider: &str) -> Vec<(String, Vec<u8>)> {
-    state
-        .list_keys(provider, "")
-        .unwrap()
-        .into_iter()
-        .map(|key| {
-            let value = state.get(provider, &key).unwrap().unwrap();
-            (key, value)
-        })
-        .collect()
-}
-
-/// Launch the attack (`provision`) and check it was contained as `kind`
-/// within `within`: the error names the provider and the operation, state
-/// is unchanged, the call is journaled, and a well-behaved call right
-/// after succeeds.
+/// The hostile suite's containment check, within `within`.
 async fn contained(arena: &Arena, kind: ErrorKind, within: Duration) -> ComputeError {
-    let before = snapshot(&arena.state, &arena.name);
-    let spec = spec(arena);
-    let started = Instant::now();
-    let err = arena
-        .manager
-        .provision_tenant(&spec)
-        .await
-        .expect_err("the attack must not succeed");
-    let elapsed = started.elapsed();
-    assert_eq!(err.kind(), kind, "{err}");
-    assert!(elapsed < within, "took {elapsed:?} to contain: {err}");
-    let text = err.to_string();
-    assert!(
-        text.contains(&format!("provider '{}'", arena.name)),
-        "error must name the provider: {text}"
-    );
-    assert!(
-        text.contains("provision"),
-        "error must name the operation: {text}"
-    );
-    assert_eq!(
-        snapshot(&arena.state, &arena.name),
-        before,
-        "state must be unchanged"
-    );
-    let journal = arena.state.journal(Some("acme")).unwrap();
-    assert!(
-        matches!(journal.last(), Some(record) if matches!(&record.outcome, CallOutcome::Failed { kind: k, .. } if *k == kind)),
-        "{journal:?}"
-    );
-
-    let updated = arena.manager.update_tenant("acme", &spec).await.unwrap();
-    assert_eq!(updated.status, UpdateStatus::Success);
-    assert_eq!(
-        arena
-            .state
-            .get(&arena.name, "tenant/acme")
-            .unwrap()
-            .as_deref(),
-        Some(&b"updated"[..])
-    );
-    err
+    contained_within(arena, kind, within).await
 }
 
 /// The one report a guest sent to `server`.
