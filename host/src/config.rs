@@ -286,6 +286,30 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_parses_and_grants_the_docker_provider_the_socket() {
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/landlord.toml"
+        ));
+        let config = Config::load(path).unwrap();
+        let docker = &config.providers["docker"];
+        assert_eq!(
+            docker.grants(&[]).describe(),
+            [
+                "log",
+                "state",
+                "config",
+                "outbound(unix:///var/run/docker.sock)"
+            ]
+        );
+        let limits = docker.limits.apply(Limits::default());
+        assert_eq!(
+            (limits.outbound_requests, limits.outbound_response_bytes),
+            (500, 8192 << 10)
+        );
+    }
+
+    #[test]
     fn a_full_file_parses_with_paths_relative_to_it() {
         let config = parse(
             r#"
