@@ -231,21 +231,28 @@ until timeout 10 docker info >/dev/null 2>&1; do
   if ! alive "$launcher" && ! alive "$(cat "$pidfile" 2>/dev/null)" dockerd; then
     echo "docker-engine: dockerd exited before it answered" >&2
     show_log
-    # A dockerd killed while it created a network can leave a network
-    # store it then cannot read: every later start panics in libnetwork's
-    # reservePools (seen here with 20.10.24 after `pkill dockerd` during a
-    # provision). Move that store aside, keeping it, and start once more;
-    # Docker recreates its default networks, and the tenants' networks are
-    # re-created by the next provision (the Docker provider adopts).
-    store=$data_root/network/files/local-kv.db
-    since=$($sudo grep -n '^==== ' "$log" 2>/dev/null | tail -n 1 | cut -d: -f1)
-    if [ -z "${LANDLORD_DOCKERD_RECOVERED:-}" ] && $sudo test -f "$store" \
-      && $sudo tail -n +"${since:-1}" "$log" 2>/dev/null | grep 'libnetwork.(\*controller).reservePools' >/dev/null; then
+    # One more start, after removing what is known to block one. A dockerd
+    # killed while it created a network can leave a network store it then
+    # cannot read: every later start panics in libnetwork's reservePools
+    # (seen here with 20.10.24 after `pkill dockerd` during a provision).
+    # That store is moved aside (kept); Docker recreates its default
+    # networks, and the next provision re-creates a tenant's (the Docker
+    # provider adopts what exists). A start can also fail once while the
+    # killed daemon's containerd is still going away (seen here: a
+    # containerd connect timeout, then the next start worked).
+    if [ -z "${LANDLORD_DOCKERD_RECOVERED:-}" ]; then
+      store=$data_root/network/files/local-kv.db
+      since=$($sudo grep -n '^==== ' "$log" 2>/dev/null | tail -n 1 | cut -d: -f1)
       # (grep reads to the end: with -q it could stop early, and the
       # pipeline would fail on tail's SIGPIPE under pipefail.)
-      aside=$store.unreadable-$(date -u +%Y%m%dT%H%M%SZ)
-      echo "docker-engine: dockerd cannot read its network store; moving it to $aside and starting again" >&2
-      $sudo mv "$store" "$aside"
+      if $sudo test -f "$store" \
+        && $sudo tail -n +"${since:-1}" "$log" 2>/dev/null | grep 'libnetwork.(\*controller).reservePools' >/dev/null; then
+        aside=$store.unreadable-$(date -u +%Y%m%dT%H%M%SZ)
+        echo "docker-engine: dockerd cannot read its network store; moving it to $aside" >&2
+        $sudo mv "$store" "$aside"
+      fi
+      echo "docker-engine: starting dockerd once more" >&2
+      sleep 2
       flock -u 9
       LANDLORD_DOCKERD_RECOVERED=1 exec "$0" "$@"
     fi
