@@ -69,7 +69,9 @@ printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$ctx/rootfs/etc/group"
 chmod 1777 "$ctx/rootfs/tmp"
 
-bb_version=$("$busybox" 2>/dev/null | head -n 1 | sed -n 's/^BusyBox \(v[^ ]*\).*/\1/p')
+# sed reads all of busybox's help (a `head` here could make busybox die of
+# SIGPIPE mid-write, which pipefail turns into this script's failure).
+bb_version=$("$busybox" 2>/dev/null | sed -n '1s/^BusyBox \(v[^ ]*\).*/\1/p')
 cat >"$ctx/Dockerfile" <<EOF
 FROM scratch
 COPY rootfs/ /

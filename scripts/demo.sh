@@ -51,7 +51,8 @@ if [ "$provider" = docker ]; then
     echo "\$ landlord provision $spec"
     out=$("$landlord" provision "$spec")
     echo "$out"
-    url=$(echo "$out" | sed -n 's/^  endpoint  \(http:[^ ]*\)$/\1/p' | head -n 1)
+    urls=$(echo "$out" | sed -n 's/^  endpoint  \(http:[^ ]*\)$/\1/p')
+    url=${urls%%$'\n'*}
     [ -n "$url" ] || { echo "demo: provision printed no http endpoint" >&2; exit 1; }
     echo
     echo "\$ GET $url"

@@ -36,7 +36,8 @@ expected="landlord-test busybox: hello from $image"
 
 echo "== a port published on 127.0.0.1, reached from the host"
 published=$(run docker run -d -p 127.0.0.1::8080 "$image")
-mapping=$(run docker port "$published" 8080/tcp | head -n 1)
+mappings=$(run docker port "$published" 8080/tcp)
+mapping=${mappings%%$'\n'*}
 echo "$mapping"
 port=${mapping##*:}
 poll 50 http_get "http://127.0.0.1:$port/" || true
