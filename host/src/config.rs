@@ -18,7 +18,8 @@
 //! config = { "fail.destroy" = "volume busy" }
 //!
 //! [providers.docker]                 # embedded; granted the local engine by default
-//! outbound = ["http://127.0.0.1:2375"]
+//! engines = ["tcp://127.0.0.1:2375"]  # under the engine policy
+//! engine_policy = { allow_bind_mounts = ["/srv/tenants"] }   # loosened, and shown
 //! config = { engine = "http://127.0.0.1:2375" }
 //! ```
 
@@ -28,7 +29,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::sandbox::{Capability, Grants, Limits, Origin};
+use serde::Deserializer;
+
+use crate::sandbox::{Capability, EnginePolicy, Grants, Limits, Origin};
 
 /// The environment variable naming the configuration file.
 pub const CONFIG_ENV: &str = "LANDLORD_CONFIG";
@@ -80,11 +83,21 @@ pub struct ProviderEntry {
     /// The capabilities it is granted (`["log", "state", "config"]`);
     /// absent means all.
     pub grants: Option<Vec<Capability>>,
-    /// The origins it may send HTTP requests to (`"unix:///var/run/docker.sock"`,
-    /// `"http://127.0.0.1:2375"`, `"https://ecs.eu-west-1.amazonaws.com"`).
-    /// Absent means none, except for an embedded provider's own default
-    /// (the docker provider's local engine); `[]` removes that too.
+    /// The web origins it may send HTTP requests to
+    /// (`"https://ecs.eu-west-1.amazonaws.com"`, `"http://127.0.0.1:8080"`);
+    /// none when absent. Unix sockets are engines, not listed here.
+    #[serde(default, deserialize_with = "web_origins")]
     pub outbound: Option<Vec<Origin>>,
+    /// The Docker engines it may use, every request under the engine
+    /// policy (`"unix:///var/run/docker.sock"`, `"tcp://10.0.0.5:2375"`,
+    /// `"https://engine.example:2376"`). Absent means none, except for an
+    /// embedded provider's own default (the docker provider's local
+    /// engine); `[]` removes that too.
+    #[serde(default, deserialize_with = "engine_origins")]
+    pub engines: Option<Vec<Origin>>,
+    /// What the engine policy loosens for this provider
+    /// (`{ allow_bind_mounts = ["/srv/tenants"] }`); strict when absent.
+    pub engine_policy: Option<EnginePolicy>,
     /// Limits that differ from the defaults.
     #[serde(default)]
     pub limits: LimitOverrides,
@@ -163,17 +176,52 @@ impl LimitOverrides {
     }
 }
 
+/// `outbound = [...]`: web origins only; a unix socket is an engine.
+fn web_origins<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<Origin>>, D::Error> {
+    let origins = Vec::<Origin>::deserialize(deserializer)?;
+    if let Some(socket) = origins
+        .iter()
+        .find(|o| matches!(o, Origin::UnixSocket { .. }))
+    {
+        return Err(serde::de::Error::custom(format!(
+            "{socket} is a unix socket; a socket is granted as a Docker engine, under the engine policy: engines = [\"{socket}\"]"
+        )));
+    }
+    Ok(Some(origins))
+}
+
+/// `engines = [...]`: engine addresses as `DOCKER_HOST` writes them.
+fn engine_origins<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<Origin>>, D::Error> {
+    Vec::<String>::deserialize(deserializer)?
+        .iter()
+        .map(|text| Origin::engine(text).map_err(serde::de::Error::custom))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
 impl ProviderEntry {
     /// The grants this entry gives: its named capabilities (all of them
-    /// when `grants` is absent) and outbound HTTP to its `outbound`
-    /// origins, or to `default_outbound` when it names none.
-    pub fn grants(&self, default_outbound: &[Origin]) -> Grants {
+    /// when `grants` is absent), outbound HTTP to its `outbound` origins,
+    /// and its `engines` (or `default_engines` when it names none) under
+    /// its engine policy.
+    pub fn grants(&self, default_engines: &[Origin]) -> Grants {
         let named = match &self.grants {
             None => Grants::all(),
             Some(granted) => granted.iter().cloned().collect(),
         };
-        let origins = self.outbound.as_deref().unwrap_or(default_outbound);
-        named.with(Capability::outbound(origins.iter().cloned()))
+        let engines = self.engines.as_deref().unwrap_or(default_engines);
+        named
+            .with(Capability::outbound(
+                self.outbound.iter().flatten().cloned(),
+            ))
+            .with(Capability::engine(
+                engines.iter().cloned(),
+                self.engine_policy.clone().unwrap_or_default(),
+            ))
     }
 }
 
@@ -208,6 +256,18 @@ impl Config {
                         .map(|p| p.name)
                         .collect::<Vec<_>>()
                         .join(" and ")
+                )));
+            }
+            let embedded_engine = entry.component.is_none()
+                && crate::embedded::find(name).is_some_and(|p| p.has_default_engine());
+            if entry.engine_policy.is_some()
+                && entry
+                    .engines
+                    .as_ref()
+                    .map_or(!embedded_engine, Vec::is_empty)
+            {
+                return Err(error(format!(
+                    "[providers.{name}].engine_policy: it is granted no engine, and the policy applies to engines; grant one with engines = [\"unix:///var/run/docker.sock\"] or remove engine_policy"
                 )));
             }
             if let Some(digest) = &entry.sha256
@@ -299,7 +359,7 @@ mod tests {
                 "log",
                 "state",
                 "config",
-                "outbound(unix:///var/run/docker.sock)"
+                "engine(unix:///var/run/docker.sock)"
             ]
         );
         let limits = docker.limits.apply(Limits::default());
@@ -416,6 +476,58 @@ mod tests {
             .to_string();
         assert!(
             err.contains("/nonexistent/landlord.toml: cannot read it"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn sockets_are_engines_and_engines_carry_the_policy() {
+        let err = parse(
+            "[providers.x]\ncomponent = \"x.wasm\"\noutbound = [\"unix:///var/run/docker.sock\"]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("line 3") && err.contains("engines = [\"unix:///var/run/docker.sock\"]"),
+            "{err}"
+        );
+        let config = parse(
+            r#"
+            [providers.x]
+            component = "x.wasm"
+            outbound = ["https://api.example"]
+            engines = ["tcp://10.0.0.5:2375", "unix:///run/podman.sock"]
+            engine_policy = { allow_named_volumes = true }
+            "#,
+        )
+        .unwrap();
+        assert_eq!(
+            config.providers["x"].grants(&[]).describe(),
+            [
+                "log",
+                "state",
+                "config",
+                "outbound(https://api.example)",
+                "engine(http://10.0.0.5:2375, unix:///run/podman.sock; policy loosened: allow_named_volumes = true)"
+            ]
+        );
+        for text in [
+            "[providers.x]\ncomponent = \"x.wasm\"\nengine_policy = { allow_named_volumes = true }\n",
+            "[providers.docker]\nengines = []\nengine_policy = { allow_named_volumes = true }\n",
+        ] {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(
+                err.contains("engine_policy: it is granted no engine"),
+                "{err}"
+            );
+        }
+        // The embedded docker provider has its default engine to loosen.
+        parse("[providers.docker]\nengine_policy = { allow_named_volumes = true }\n").unwrap();
+        let err = parse("[providers.docker]\nengine_policy = { allow_privileged = true }\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown field `allow_privileged`") && err.contains("line 2"),
             "{err}"
         );
     }

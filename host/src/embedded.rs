@@ -63,12 +63,12 @@ pub fn find(name: &str) -> Option<&'static EmbeddedProvider> {
 
 /// What the host grants an embedded provider when its `landlord.toml`
 /// entry says nothing else: origins, config keys and limits. An entry's own
-/// `outbound` replaces the origins, its `config` keys win over these, and
+/// `engines` replaces the engines, its `config` keys win over these, and
 /// its limits override these.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EmbeddedDefaults {
-    /// Outbound origins.
-    pub outbound: Vec<Origin>,
+    /// Docker engines, under the engine policy.
+    pub engines: Vec<Origin>,
     /// Config key/values.
     pub config: BTreeMap<String, String>,
     /// Limits.
@@ -76,6 +76,11 @@ pub struct EmbeddedDefaults {
 }
 
 impl EmbeddedProvider {
+    /// Whether it is granted an engine when its entry names none.
+    pub fn has_default_engine(&self) -> bool {
+        self.name == "docker"
+    }
+
     /// What the host grants this provider by default. For `docker`: the
     /// local engine, from `DOCKER_HOST` (read now) or
     /// [`DEFAULT_DOCKER_HOST`], with the `engine` config key set to the URL
@@ -91,7 +96,7 @@ impl EmbeddedProvider {
                 let (origin, engine) =
                     docker_engine(host.as_deref().unwrap_or(DEFAULT_DOCKER_HOST))?;
                 Ok(EmbeddedDefaults {
-                    outbound: vec![origin],
+                    engines: vec![origin],
                     config: BTreeMap::from([("engine".to_owned(), engine)]),
                     limits: Limits {
                         timeout: Duration::from_secs(120),
@@ -109,11 +114,7 @@ impl EmbeddedProvider {
 /// `unix:///var/run/docker.sock` → that socket and `http://docker.localhost`;
 /// `tcp://127.0.0.1:2375` → `http://127.0.0.1:2375` for both.
 pub fn docker_engine(docker_host: &str) -> Result<(Origin, String), String> {
-    let address = match docker_host.strip_prefix("tcp://") {
-        Some(rest) => format!("http://{rest}"),
-        None => docker_host.to_owned(),
-    };
-    let origin: Origin = address.parse().map_err(|err| {
+    let origin = Origin::engine(docker_host).map_err(|err| {
         format!(
             "{DOCKER_HOST_ENV}={}: {err}; the docker provider reaches an engine at unix:///PATH or tcp://HOST:PORT (TLS engines: grant https://HOST:PORT in landlord.toml)",
             crate::text::escape_bounded(docker_host, 256)

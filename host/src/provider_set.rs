@@ -255,8 +255,9 @@ fn source_of(name: &str, entry: &ProviderEntry) -> Result<ComponentSource, Compu
 
 /// The settings the entry of provider `name` grants. An embedded provider
 /// the entry gives no `component` starts from its own defaults (the docker
-/// provider: its local engine); the entry's `outbound` replaces their
-/// origins, its `config` keys win over theirs, its limits override theirs.
+/// provider: its local engine); the entry's `engines` replaces theirs, its
+/// `config` keys win over theirs, its limits override theirs. A loosened
+/// engine policy is logged as a warning, never applied silently.
 pub fn settings_of(name: &str, entry: &ProviderEntry) -> Result<ProviderSettings, ComputeError> {
     let defaults = match (&entry.component, crate::embedded::find(name)) {
         (None, Some(embedded)) => embedded.defaults().map_err(|message| ComputeError::Load {
@@ -267,10 +268,17 @@ pub fn settings_of(name: &str, entry: &ProviderEntry) -> Result<ProviderSettings
     };
     let mut config = defaults.config;
     config.extend(entry.config.clone());
+    let grants = entry.grants(&defaults.engines);
+    if let Some((engines, policy)) = grants.engine()
+        && !policy.is_default()
+    {
+        let engines: Vec<String> = engines.iter().map(ToString::to_string).collect();
+        tracing::warn!(provider = name, engines = %engines.join(", "), loosened = %policy.loosened().join("; "), "engine policy loosened for this provider");
+    }
     Ok(ProviderSettings {
         config,
         limits: entry.limits.apply(defaults.limits),
-        grants: entry.grants(&defaults.outbound),
+        grants,
     })
 }
 

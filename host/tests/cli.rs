@@ -92,7 +92,7 @@ fn text_output_is_short_and_aligned() {
         "{out}"
     );
     assert!(
-        rows[1].ends_with("log,state,config,outbound(unix:///var/run/docker.sock)")
+        rows[1].ends_with("log,state,config,engine(unix:///var/run/docker.sock)")
             || std::env::var_os("DOCKER_HOST").is_some(),
         "{out}"
     );

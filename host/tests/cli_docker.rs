@@ -125,9 +125,10 @@ fn provision_with_the_docker_provider_starts_containers_that_answer_on_the_print
         .expect("docker is listed");
     assert_eq!(docker["source"], "embedded");
     assert_eq!(
-        docker["outbound"],
+        docker["engines"],
         serde_json::json!(["unix:///var/run/docker.sock"])
     );
+    assert_eq!(docker["outbound"], serde_json::json!([]));
 
     let result = sb.json(&["provision", &spec]);
     assert_eq!(result["status"], "success", "{result}");
@@ -160,35 +161,58 @@ fn provision_with_the_docker_provider_starts_containers_that_answer_on_the_print
 #[test]
 fn the_embedded_docker_grant_can_be_removed_and_then_the_provider_cannot_load() {
     let sb = Sandbox::new();
-    sb.write("landlord.toml", "[providers.docker]\noutbound = []\n");
+    sb.write("landlord.toml", "[providers.docker]\nengines = []\n");
     let (code, stderr) = sb.fails(&["status", "acme", "--provider", "docker"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("wasi:http/outgoing-handler")
             && stderr.contains("granted no origin")
-            && stderr.contains("outbound = ["),
+            && stderr.contains("engines = ["),
         "{stderr}"
     );
-    // Another origin instead: loadable, and `providers inspect` shows it.
+    // Another engine instead, loosened: loadable, and `providers inspect`
+    // shows the engine and the effective policy.
     sb.write(
         "landlord.toml",
-        "[providers.docker]\noutbound = [\"http://127.0.0.1:2375\"]\nconfig = { engine = \"http://127.0.0.1:2375\" }\n",
+        "[providers.docker]\nengines = [\"tcp://127.0.0.1:2375\"]\nengine_policy = { allow_bind_mounts = [\"/srv/tenants\"] }\nconfig = { engine = \"http://127.0.0.1:2375\" }\n",
     );
     let inspected = sb.json(&["providers", "inspect", "docker"]);
     assert_eq!(inspected["loadable"], true, "{inspected}");
     assert_eq!(
-        inspected["outbound"],
+        inspected["engines"],
         serde_json::json!(["http://127.0.0.1:2375"])
     );
-    // A grant that is not an origin is a configuration error naming it.
-    sb.write(
-        "landlord.toml",
-        "[providers.docker]\noutbound = [\"tcp://127.0.0.1:2375\"]\n",
+    assert_eq!(
+        inspected["engine_policy"]["loosened"],
+        serde_json::json!(["allow_bind_mounts = [\"/srv/tenants\"]"])
     );
-    let (code, stderr) = sb.fails(&["providers", "list"]);
-    assert_eq!(code, 2, "{stderr}");
+    let rules = inspected["engine_policy"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 13, "{inspected}");
+    let text = sb.ok(&["providers", "inspect", "docker"]);
     assert!(
-        stderr.contains("outbound origin 'tcp://127.0.0.1:2375'") && stderr.contains("line 2"),
-        "{stderr}"
+        text.contains("engine policy (loosened: allow_bind_mounts = [\"/srv/tenants\"]), on every request to http://127.0.0.1:2375")
+            && text.contains("  privileged       refuses `Privileged`\n")
+            && text.contains("LOOSENED: allow_bind_mounts = [\"/srv/tenants\"]"),
+        "{text}"
     );
+    // A socket is an engine, never a plain outbound origin; a grant that
+    // is not an address is a configuration error naming it.
+    for (toml, expected) in [
+        (
+            "[providers.docker]\noutbound = [\"unix:///var/run/docker.sock\"]\n",
+            "engines = [\"unix:///var/run/docker.sock\"]",
+        ),
+        (
+            "[providers.docker]\nengines = [\"ssh://me@build-box\"]\n",
+            "origin 'ssh://me@build-box'",
+        ),
+    ] {
+        sb.write("landlord.toml", toml);
+        let (code, stderr) = sb.fails(&["providers", "list"]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains(expected) && stderr.contains("line 2"),
+            "{stderr}"
+        );
+    }
 }

@@ -342,9 +342,9 @@ async fn a_provision_stopped_by_its_deadline_is_adopted_by_the_next() {
 async fn a_provider_without_the_grant_cannot_reach_the_engine() {
     require_engine();
     let runtime = Runtime::new().unwrap();
-    // No outbound grant at all: it does not even load.
+    // No engine grant at all: it does not even load.
     let entry = ProviderEntry {
-        outbound: Some(vec![]),
+        engines: Some(vec![]),
         ..ProviderEntry::default()
     };
     let Err(err) = load_docker(
@@ -352,7 +352,7 @@ async fn a_provider_without_the_grant_cannot_reach_the_engine() {
         docker_settings(&entry),
         Arc::new(MemoryStateStore::new()),
     ) else {
-        panic!("the docker provider loaded without an outbound grant");
+        panic!("the docker provider loaded without an engine grant");
     };
     assert_eq!(err.kind(), ErrorKind::Load, "{err}");
     assert!(err.to_string().contains("granted no origin"), "{err}");
@@ -370,6 +370,7 @@ async fn a_provider_without_the_grant_cannot_reach_the_engine() {
     ] {
         let entry = ProviderEntry {
             outbound: Some(vec!["http://127.0.0.1:1".parse().unwrap()]),
+            engines: Some(vec![]),
             config: BTreeMap::from([("engine".to_owned(), engine.clone())]),
             ..ProviderEntry::default()
         };

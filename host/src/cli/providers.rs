@@ -59,6 +59,12 @@ struct ProviderRow {
     grants: Vec<&'static str>,
     /// The origins of its outbound grant (empty: none).
     outbound: Vec<String>,
+    /// The engines it is granted (empty: none).
+    engines: Vec<String>,
+    /// What its engine policy loosens (`key = value` each; empty: nothing,
+    /// or no engine).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    engine_policy_loosened: Vec<String>,
     /// Its grants as the text listing shows them (outbound with its origins).
     #[serde(skip)]
     described: Vec<String>,
@@ -91,6 +97,12 @@ fn list(global: &GlobalOpts) -> anyhow::Result<()> {
                     .iter()
                     .map(ToString::to_string)
                     .collect(),
+                engines: engine_list(&info.grants),
+                engine_policy_loosened: info
+                    .grants
+                    .engine()
+                    .map(|(_, policy)| policy.loosened())
+                    .unwrap_or_default(),
                 described: info.grants.describe(),
                 error: None,
             },
@@ -104,6 +116,8 @@ fn list(global: &GlobalOpts) -> anyhow::Result<()> {
                     fuel: None,
                     grants: Vec::new(),
                     outbound: Vec::new(),
+                    engines: Vec::new(),
+                    engine_policy_loosened: Vec::new(),
                     described: Vec::new(),
                     error: Some(err.to_string()),
                 };
@@ -179,6 +193,14 @@ fn resolve(
     Ok((source.origin, source.bytes.into_owned(), settings))
 }
 
+/// The engines `grants` grants, as text.
+fn engine_list(grants: &landlord::sandbox::Grants) -> Vec<String> {
+    grants
+        .engine()
+        .map(|(engines, _)| engines.iter().map(ToString::to_string).collect())
+        .unwrap_or_default()
+}
+
 fn inspect(global: &GlobalOpts, target: &str) -> anyhow::Result<()> {
     let (source, bytes, settings) = resolve(global, target)?;
     let grants = settings.grants;
@@ -192,6 +214,11 @@ fn inspect(global: &GlobalOpts, target: &str) -> anyhow::Result<()> {
             "exports": report.exports,
             "grants": grants.names(),
             "outbound": grants.outbound().iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "engines": engine_list(&grants),
+            "engine_policy": grants.engine().map(|(_, policy)| serde_json::json!({
+                "loosened": policy.loosened(),
+                "rules": policy.effective(),
+            })),
             "loadable": report.problems.is_none(),
             "problems": report.problems,
         })),
@@ -207,6 +234,24 @@ fn inspect(global: &GlobalOpts, target: &str) -> anyhow::Result<()> {
             lines.extend(report.exports.iter().map(|name| format!("  {name}")));
             lines.push("grants".to_owned());
             lines.extend(grants.describe().iter().map(|grant| format!("  {grant}")));
+            if let Some((engines, policy)) = grants.engine() {
+                let engines: Vec<String> = engines.iter().map(ToString::to_string).collect();
+                lines.push(format!(
+                    "engine policy ({}), on every request to {}",
+                    policy.describe(),
+                    engines.join(", ")
+                ));
+                for rule in policy.effective() {
+                    let loosened = match rule.loosened.as_slice() {
+                        [] => String::new(),
+                        lines => format!(" LOOSENED: {}", lines.join("; ")),
+                    };
+                    lines.push(format!(
+                        "  {:<16} refuses {}{loosened}",
+                        rule.rule, rule.refuses
+                    ));
+                }
+            }
             lines.push(match &report.problems {
                 None => "loadable here: yes".to_owned(),
                 Some(problems) => format!("loadable here: no, {problems}"),

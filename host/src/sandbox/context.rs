@@ -9,10 +9,9 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use super::host::http::GuestHttp;
+use super::host::http::{GuestHttp, Reach};
 use super::host::log::GuestLog;
 use super::limits::{GuestLimiter, Limits};
-use super::origin::Origin;
 use crate::compute::Operation;
 use crate::state::{CallRecord, StateError, StateStore, StateWrite};
 
@@ -53,7 +52,7 @@ impl CallContext {
         operation: Operation,
         limits: Arc<Limits>,
         config: Arc<BTreeMap<String, String>>,
-        outbound: Arc<[Origin]>,
+        reach: Arc<Reach>,
         store: Arc<dyn StateStore>,
     ) -> Self {
         let stdout = MemoryOutputPipe::new(limits.output_bytes);
@@ -69,12 +68,7 @@ impl CallContext {
             limiter: GuestLimiter::new(&limits),
             log: GuestLog::new(Arc::clone(&provider), operation, &limits),
             config: GrantedConfig(config),
-            http: GuestHttp::new(
-                Arc::clone(&provider),
-                operation,
-                outbound,
-                Arc::clone(&limits),
-            ),
+            http: GuestHttp::new(Arc::clone(&provider), operation, reach, Arc::clone(&limits)),
             state: GuestState {
                 transaction: StateTransaction::new(provider, store),
                 limits,

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Deserializer};
 
+use super::engine::EnginePolicy;
 use super::origin::Origin;
 
 /// One thing the operator may grant a provider. WASI p2 is always linked
@@ -26,6 +27,15 @@ pub enum Capability {
     /// to these origins only, sorted and without duplicates; a request
     /// anywhere else fails in the guest and opens no connection.
     Outbound(Vec<Origin>),
+    /// `wasi:http` to Docker engines (a unix socket, or an engine's
+    /// `http(s)://` origin), every request checked against the engine
+    /// policy first (`docs/sandbox.md`, "Granting an engine").
+    Engine {
+        /// The engines, sorted and without duplicates.
+        origins: Vec<Origin>,
+        /// The rules, as loosened for this provider.
+        policy: EnginePolicy,
+    },
 }
 
 impl Capability {
@@ -40,6 +50,7 @@ impl Capability {
             Capability::State => "state",
             Capability::Config => "config",
             Capability::Outbound(_) => "outbound",
+            Capability::Engine { .. } => "engine",
         }
     }
 
@@ -51,18 +62,43 @@ impl Capability {
         Capability::Outbound(origins)
     }
 
-    /// The name and, for outbound, its origins: `outbound(unix:///…)`.
+    /// Docker engines at `origins` (sorted, duplicates dropped), under
+    /// `policy`.
+    pub fn engine(origins: impl IntoIterator<Item = Origin>, policy: EnginePolicy) -> Self {
+        let mut origins: Vec<Origin> = origins.into_iter().collect();
+        origins.sort();
+        origins.dedup();
+        Capability::Engine { origins, policy }
+    }
+
+    /// The name with what it carries: `outbound(https://…)`,
+    /// `engine(unix:///var/run/docker.sock)`, and the policy when loosened
+    /// (`engine(unix:///…; policy loosened: allow_named_volumes = true)`).
     pub fn describe(&self) -> String {
+        let list = |origins: &[Origin]| {
+            origins
+                .iter()
+                .map(Origin::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match self {
-            Capability::Outbound(origins) => format!(
-                "outbound({})",
-                origins
-                    .iter()
-                    .map(Origin::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            Capability::Outbound(origins) => format!("outbound({})", list(origins)),
+            Capability::Engine { origins, policy } if policy.is_default() => {
+                format!("engine({})", list(origins))
+            }
+            Capability::Engine { origins, policy } => {
+                format!("engine({}; policy {})", list(origins), policy.describe())
+            }
             named => named.name().to_owned(),
+        }
+    }
+
+    /// The origins it lets a provider send HTTP to, if any.
+    fn origins(&self) -> &[Origin] {
+        match self {
+            Capability::Outbound(origins) | Capability::Engine { origins, .. } => origins,
+            _ => &[],
         }
     }
 
@@ -90,9 +126,9 @@ impl std::fmt::Display for Capability {
 impl<'de> Deserialize<'de> for Capability {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let name = String::deserialize(deserializer)?;
-        if name == "outbound" {
+        if name == "outbound" || name == "engine" {
             return Err(serde::de::Error::custom(
-                "outbound HTTP is granted by its origins: outbound = [\"unix:///var/run/docker.sock\", ...], not in `grants`",
+                "outbound HTTP is granted by its origins, outbound = [\"https://HOST\", ...], and a Docker engine with engines = [\"unix:///var/run/docker.sock\"]; not in `grants`",
             ));
         }
         Self::NAMED
@@ -137,11 +173,15 @@ impl Grants {
     }
 
     /// These grants with `capability`, replacing one of its kind (so
-    /// `with(outbound(…))` sets the origins). An outbound grant without
-    /// origins is no grant.
+    /// `with(outbound(…))` sets the origins). An outbound or engine grant
+    /// without origins is no grant.
     pub fn with(mut self, capability: Capability) -> Self {
         self.granted.retain(|held| !held.same_kind(&capability));
-        if !matches!(&capability, Capability::Outbound(origins) if origins.is_empty()) {
+        let empty = matches!(
+            &capability,
+            Capability::Outbound(origins) | Capability::Engine { origins, .. } if origins.is_empty()
+        );
+        if !empty {
             self.granted.insert(capability);
         }
         self
@@ -170,8 +210,22 @@ impl Grants {
             .unwrap_or_default()
     }
 
+    /// The engines granted and their policy; `None` when none is.
+    pub fn engine(&self) -> Option<(&[Origin], &EnginePolicy)> {
+        self.granted.iter().find_map(|held| match held {
+            Capability::Engine { origins, policy } => Some((origins.as_slice(), policy)),
+            _ => None,
+        })
+    }
+
+    /// Whether any origin (outbound or engine) is granted: what linking
+    /// `wasi:http` needs.
+    pub fn reaches_anywhere(&self) -> bool {
+        self.granted.iter().any(|held| !held.origins().is_empty())
+    }
+
     /// The granted capabilities: the named ones in [`Capability::NAMED`]
-    /// order, then outbound.
+    /// order, then outbound, then engine.
     pub fn capabilities(&self) -> impl Iterator<Item = &Capability> + '_ {
         self.granted.iter()
     }
@@ -266,9 +320,9 @@ fn import_problem(import: &str, grants: &Grants) -> Option<String> {
                 "it imports {import}, which this host does not provide (of wasi:http it provides the client side: {})",
                 WASI_HTTP_CLIENT.join(", ")
             ))
-        } else if !grants.allows(&Capability::Outbound(Vec::new())) {
+        } else if !grants.reaches_anywhere() {
             Some(format!(
-                "it imports {import} (outbound HTTP), but this provider is granted no origin; grant the ones it needs with outbound = [\"unix:///var/run/docker.sock\", \"https://HOST\", ...] in its landlord.toml entry"
+                "it imports {import} (outbound HTTP), but this provider is granted no origin; grant what it needs in its landlord.toml entry: outbound = [\"https://HOST\", ...] for web APIs, engines = [\"unix:///var/run/docker.sock\"] for a Docker engine"
             ))
         } else {
             None
@@ -431,22 +485,34 @@ mod tests {
     }
 
     fn docker_engine() -> Capability {
-        Capability::outbound(["unix:///var/run/docker.sock".parse().unwrap()])
+        Capability::engine(
+            ["unix:///var/run/docker.sock".parse().unwrap()],
+            EnginePolicy::default(),
+        )
     }
 
     #[test]
-    fn wasi_http_needs_an_outbound_grant() {
+    fn wasi_http_needs_an_outbound_or_engine_grant() {
         let imports = ["wasi:http/types@0.2.4", "wasi:http/outgoing-handler@0.2.4"];
         let err = check_world(imports, [PROVIDER], &Grants::all()).unwrap_err();
         assert_eq!(err.matches("is granted no origin").count(), 2, "{err}");
-        assert!(err.contains("outbound = ["), "{err}");
-        let granted = Grants::all().with(docker_engine());
-        assert_eq!(check_world(imports, [PROVIDER], &granted), Ok(()));
+        assert!(
+            err.contains("outbound = [") && err.contains("engines = ["),
+            "{err}"
+        );
+        for granted in [
+            Grants::all().with(docker_engine()),
+            Grants::all().with(Capability::outbound(["https://api.example"
+                .parse()
+                .unwrap()])),
+        ] {
+            assert_eq!(check_world(imports, [PROVIDER], &granted), Ok(()));
+        }
         // The server side, and another major version, are not provided.
         let err = check_world(
             ["wasi:http/incoming-handler@0.2.4", "wasi:http/types@0.3.0"],
             [PROVIDER],
-            &granted,
+            &Grants::all().with(docker_engine()),
         )
         .unwrap_err();
         assert!(
@@ -457,19 +523,25 @@ mod tests {
     }
 
     #[test]
-    fn an_outbound_grant_carries_its_origins_and_replaces_an_earlier_one() {
-        let grants = Grants::all().with(docker_engine());
-        assert_eq!(grants.names(), ["log", "state", "config", "outbound"]);
+    fn origin_grants_carry_their_origins_and_replace_an_earlier_one_of_their_kind() {
+        let web = Capability::outbound(["https://api.example".parse().unwrap()]);
+        let grants = Grants::all().with(docker_engine()).with(web);
+        assert_eq!(
+            grants.names(),
+            ["log", "state", "config", "outbound", "engine"]
+        );
         assert_eq!(
             grants.describe(),
             [
                 "log",
                 "state",
                 "config",
-                "outbound(unix:///var/run/docker.sock)"
+                "outbound(https://api.example)",
+                "engine(unix:///var/run/docker.sock)"
             ]
         );
-        assert_eq!(grants.outbound().len(), 1);
+        let (engines, policy) = grants.engine().unwrap();
+        assert_eq!((engines.len(), policy.is_default()), (1, true));
         let other = Capability::outbound([
             "http://127.0.0.1:2375".parse().unwrap(),
             "http://127.0.0.1:2375".parse().unwrap(),
@@ -483,10 +555,20 @@ mod tests {
         // No origins is no grant.
         let grants = grants.with(Capability::outbound([]));
         assert!(!grants.allows(&Capability::Outbound(vec![])));
-        assert!(grants.outbound().is_empty());
+        assert!(grants.outbound().is_empty() && grants.reaches_anywhere());
+        let grants = grants.with(Capability::engine([], EnginePolicy::default()));
+        assert!(grants.engine().is_none() && !grants.reaches_anywhere());
+        // A loosened policy shows.
+        let loosened = Capability::engine(
+            ["unix:///var/run/docker.sock".parse().unwrap()],
+            EnginePolicy {
+                allow_named_volumes: true,
+                ..EnginePolicy::default()
+            },
+        );
         assert_eq!(
-            Grants::all().without(Capability::Log).names(),
-            ["state", "config"]
+            loosened.describe(),
+            "engine(unix:///var/run/docker.sock; policy loosened: allow_named_volumes = true)"
         );
     }
 }

@@ -11,6 +11,7 @@ pub(crate) mod bindings;
 mod cache;
 mod context;
 mod convert;
+pub mod engine;
 mod grants;
 mod host;
 mod limits;
@@ -26,6 +27,7 @@ use std::time::Duration;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
+pub use engine::EnginePolicy;
 pub use grants::{Capability, Grants};
 pub use limits::Limits;
 pub use origin::{Origin, OriginError, WebScheme};

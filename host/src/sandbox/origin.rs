@@ -77,7 +77,7 @@ pub const ALIAS_SUFFIX: &str = ".localhost";
 
 /// How a grant string can be wrong; each message says the fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("outbound origin '{origin}': {reason}")]
+#[error("origin '{origin}': {reason}")]
 pub struct OriginError {
     /// The grant as written (escaped and cut if long).
     pub origin: String,
@@ -165,6 +165,21 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), String> {
 }
 
 impl Origin {
+    /// A Docker engine's address as `DOCKER_HOST` writes it:
+    /// `unix:///PATH`, `tcp://HOST:PORT` (plain HTTP, so
+    /// `http://HOST:PORT`), or an `http(s)://` origin.
+    pub fn engine(text: &str) -> Result<Self, OriginError> {
+        match text.strip_prefix("tcp://") {
+            Some(rest) => format!("http://{rest}")
+                .parse()
+                .map_err(|err: OriginError| OriginError {
+                    origin: crate::text::escape_bounded(text, 256).into_owned(),
+                    ..err
+                }),
+            None => text.parse(),
+        }
+    }
+
     /// A unix-socket origin for `path`, aliased by its file stem.
     fn unix_socket(path: &Path) -> Result<Self, String> {
         if !path.is_absolute() {
@@ -298,6 +313,15 @@ mod tests {
         assert!(refused("unix://var/run/docker.sock").contains("absolute path"));
         assert!(refused("unix:///run/My Socket.sock").contains("DNS label"));
         assert!(refused("http://exa mple.com").contains("only letters"));
+        // An engine may be written as DOCKER_HOST writes it.
+        assert_eq!(
+            Origin::engine("tcp://10.0.0.5:2375").unwrap(),
+            origin("http://10.0.0.5:2375")
+        );
+        assert_eq!(
+            Origin::engine("tcp://10.0.0.5:0").unwrap_err().origin,
+            "tcp://10.0.0.5:0"
+        );
         // The grant is quoted escaped.
         assert!(refused("http://a\nb").contains("'http://a\\nb'"));
     }

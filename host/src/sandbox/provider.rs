@@ -26,8 +26,8 @@ use super::convert::{
     update_result_from_wit,
 };
 use super::grants::Grants;
+use super::host::http::Reach;
 use super::limits::Limits;
-use super::origin::Origin;
 use super::{ProviderSettings, Runtime};
 use crate::compute::{
     ComputeError, ComputeStatus, IDENTIFIER_RULE, LimitKind, Operation, Provider, ProvisionResult,
@@ -55,8 +55,9 @@ struct Inner {
     pre: ComputeProviderPre<CallContext>,
     limits: Arc<Limits>,
     grants: Grants,
-    /// The origins of the outbound grant, shared by every call's policy.
-    outbound: Arc<[Origin]>,
+    /// What its outbound and engine grants reach, shared by every call's
+    /// policy.
+    reach: Arc<Reach>,
     config: Arc<BTreeMap<String, String>>,
     state: Arc<dyn StateStore>,
 }
@@ -251,7 +252,7 @@ impl WasmProvider {
             runtime: runtime.clone(),
             pre,
             limits: Arc::new(settings.limits),
-            outbound: settings.grants.outbound().into(),
+            reach: Arc::new(Reach::of(&settings.grants)),
             grants: settings.grants,
             config: Arc::new(settings.config),
             state: Arc::new(MemoryStateStore::new()),
@@ -291,7 +292,7 @@ impl WasmProvider {
                 pre: inner.pre.clone(),
                 limits: Arc::clone(&inner.limits),
                 grants: inner.grants.clone(),
-                outbound: Arc::clone(&inner.outbound),
+                reach: Arc::clone(&inner.reach),
                 config: Arc::clone(&inner.config),
                 state,
             }),
@@ -470,9 +471,9 @@ impl Inner {
             Arc::clone(&self.config),
             // `name()` must answer without side effects: no outbound HTTP.
             if operation == Operation::Name {
-                Arc::from([])
+                Arc::new(Reach::default())
             } else {
-                Arc::clone(&self.outbound)
+                Arc::clone(&self.reach)
             },
             Arc::clone(&self.state),
         );

@@ -19,6 +19,10 @@
 //! Redirects are never followed: the guest gets the 3xx. A refusal also
 //! fails the call (see [`Refusal`]), whatever the guest then answers.
 //!
+//! A request to a granted engine goes through the engine policy's gate
+//! ([`super::engine`]) first: refused, it gets a 403 from the host and
+//! nothing reaches the engine.
+//!
 //! The import reaches only the call's [`GuestHttp`] (and the resource table
 //! WASI shares).
 
@@ -37,11 +41,70 @@ use wasmtime::component::Linker;
 use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpHooks};
 
+use super::engine::{Gate, Verdict, refusal};
 use crate::compute::{ComputeError, LimitKind, Operation};
 use crate::sandbox::context::CallContext;
+use crate::sandbox::engine::{EnginePolicy, Violation};
+use crate::sandbox::grants::Grants;
 use crate::sandbox::limits::Limits;
 use crate::sandbox::origin::{Origin, WebScheme};
 use crate::text::escape_bounded;
+
+/// Where one provider's calls may send HTTP: its outbound origins, and its
+/// engines under their policy.
+#[derive(Debug, Default)]
+pub(crate) struct Reach {
+    origins: Vec<Origin>,
+    engines: Vec<Origin>,
+    policy: EnginePolicy,
+}
+
+impl Reach {
+    /// What `grants` let a provider reach.
+    pub(crate) fn of(grants: &Grants) -> Self {
+        let (engines, policy) = grants
+            .engine()
+            .map(|(engines, policy)| (engines.to_vec(), policy.clone()))
+            .unwrap_or_default();
+        Self {
+            origins: grants.outbound().to_vec(),
+            engines,
+            policy,
+        }
+    }
+
+    /// The granted origin admitting `scheme://host:port`, and whether it is
+    /// an engine.
+    fn find(&self, scheme: WebScheme, host: &str, port: u16) -> Option<(&Origin, bool)> {
+        let admits = |origin: &&Origin| origin.admits(scheme, host, port);
+        self.origins
+            .iter()
+            .find(admits)
+            .map(|origin| (origin, false))
+            .or_else(|| {
+                self.engines
+                    .iter()
+                    .find(admits)
+                    .map(|origin| (origin, true))
+            })
+    }
+
+    /// Everything granted, for messages: `none`, or the origins and
+    /// `engine unix:///…`.
+    fn granted_list(&self) -> String {
+        let all: Vec<String> = self
+            .origins
+            .iter()
+            .map(Origin::to_string)
+            .chain(self.engines.iter().map(|engine| format!("engine {engine}")))
+            .collect();
+        if all.is_empty() {
+            "none".into()
+        } else {
+            all.join(", ")
+        }
+    }
+}
 
 /// Longest origin (as the guest wrote it) quoted in a log line or error.
 const MAX_ORIGIN_TEXT: usize = 256;
@@ -54,11 +117,12 @@ pub(crate) struct GuestHttp {
 }
 
 impl GuestHttp {
-    /// Outbound HTTP for one call of `provider`, to `origins` only.
+    /// Outbound HTTP for one call of `provider`, to what it may `reach`
+    /// only.
     pub(crate) fn new(
         provider: Arc<str>,
         operation: Operation,
-        origins: Arc<[Origin]>,
+        reach: Arc<Reach>,
         limits: Arc<Limits>,
     ) -> Self {
         let refusal = Arc::new(OnceLock::new());
@@ -72,7 +136,7 @@ impl GuestHttp {
                     limit: limits.outbound_response_bytes,
                     refusal: Arc::clone(&refusal),
                 }),
-                origins,
+                reach,
                 limits,
                 sent: 0,
                 denied: 0,
@@ -98,7 +162,27 @@ impl GuestHttp {
                     operation,
                     message: format!(
                         "it sent {method} {origin}, which it is not granted{more} (granted: {}); if it needs that origin, add it to `outbound` in its landlord.toml entry",
-                        granted_list(&policy.origins)
+                        policy.reach.granted_list()
+                    ),
+                }
+            }
+            Refusal::Engine {
+                request,
+                engine,
+                violation,
+            } => {
+                let loosen = match violation.rule.loosened_by() {
+                    Some(keys) => format!(
+                        "; if the operator trusts it with that, engine_policy can loosen `{}` ({keys})",
+                        violation.rule
+                    ),
+                    None => format!("; `{}` cannot be loosened", violation.rule),
+                };
+                ComputeError::OutboundDenied {
+                    provider,
+                    operation,
+                    message: format!(
+                        "it sent {request} to the engine {engine}, which the engine policy refuses ({violation}){loosen}"
                     ),
                 }
             }
@@ -122,20 +206,9 @@ impl GuestHttp {
     }
 }
 
-fn granted_list(origins: &[Origin]) -> String {
-    if origins.is_empty() {
-        return "none".into();
-    }
-    origins
-        .iter()
-        .map(Origin::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Why the host refused an outbound request. The first refusal of a call
-/// fails the call: a request to an ungranted origin as
-/// [`ComputeError::OutboundDenied`], a cap as an outbound
+/// fails the call: a request to an ungranted origin or one the engine
+/// policy refuses as [`ComputeError::OutboundDenied`], a cap as an outbound
 /// [`ComputeError::ResourceLimit`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Refusal {
@@ -145,6 +218,15 @@ pub(crate) enum Refusal {
         method: String,
         /// `scheme://host:port` as the guest asked, escaped and bounded.
         origin: String,
+    },
+    /// A request to an engine that the engine policy refuses.
+    Engine {
+        /// `POST /v1.41/containers/create`, escaped and bounded.
+        request: String,
+        /// The engine's origin.
+        engine: String,
+        /// The rule and what broke it.
+        violation: Violation,
     },
     /// One request more than [`Limits::outbound_requests`].
     Requests { limit: usize },
@@ -156,7 +238,7 @@ pub(crate) enum Refusal {
 pub(crate) struct OutboundPolicy {
     provider: Arc<str>,
     operation: Operation,
-    origins: Arc<[Origin]>,
+    reach: Arc<Reach>,
     limits: Arc<Limits>,
     /// Requests sent (or refused by a grant) so far.
     sent: usize,
@@ -248,11 +330,10 @@ impl WasiHttpHooks for OutboundPolicy {
         }
         self.sent += 1;
 
-        let Some(origin) = self
-            .origins
-            .iter()
-            .find(|origin| origin.admits(scheme, &host, port))
-            .cloned()
+        let Some((origin, is_engine)) = self
+            .reach
+            .find(scheme, &host, port)
+            .map(|(origin, is_engine)| (origin.clone(), is_engine))
         else {
             self.denied += 1;
             let first = self
@@ -271,25 +352,76 @@ impl WasiHttpHooks for OutboundPolicy {
         };
         tracing::debug!(provider = &*self.provider, operation = self.operation.as_str(), method = %method_text, origin = %origin, "outbound request");
 
-        let request = http::Request::from_parts(parts, body);
+        let request_text = format!(
+            "{method_text} {}",
+            escape_bounded(parts.uri.path(), MAX_ORIGIN_TEXT)
+        );
+        let mut request = http::Request::from_parts(parts, body);
         let options = self.clamp(options);
         let budget = Arc::clone(&self.budget);
+        let reach = Arc::clone(&self.reach);
+        let provider = Arc::clone(&self.provider);
+        let operation = self.operation;
+        let refusal_slot = Arc::clone(&self.refusal);
         Box::new(async move {
-            let (response, connection) = match origin {
-                Origin::UnixSocket { path, .. } => {
-                    send_over_unix_socket(path, request, options).await?
-                }
-                Origin::Network { .. } => {
-                    let (response, connection) =
-                        wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
-                    (
-                        response.map(BodyExt::boxed_unsync),
-                        Box::new(connection) as Box<dyn Future<Output = _> + Send>,
-                    )
-                }
-            };
+            if is_engine {
+                let gate = Gate {
+                    provider: &provider,
+                    policy: &reach.policy,
+                    origin: &origin,
+                    options,
+                };
+                request = match gate.decide(request).await? {
+                    Verdict::Forward(request) => request,
+                    Verdict::Answer(response) => {
+                        return Ok((budget.admit(response)?, connection_done()));
+                    }
+                    Verdict::Refuse(violation) => {
+                        tracing::warn!(provider = &*provider, operation = operation.as_str(), request = %request_text, engine = %origin, rule = violation.rule.name(), detail = %violation.detail, "engine request refused by the engine policy");
+                        let response = refusal(&violation);
+                        let _ = refusal_slot.set(Refusal::Engine {
+                            request: request_text,
+                            engine: origin.to_string(),
+                            violation,
+                        });
+                        return Ok((response, connection_done()));
+                    }
+                };
+            }
+            let (response, connection) = send_to(origin, request, options).await?;
             Ok((budget.admit(response)?, connection))
         })
+    }
+}
+
+/// The future a response needs driven when there is no connection.
+fn connection_done() -> Box<dyn Future<Output = Result<(), Error>> + Send> {
+    Box::new(std::future::ready(Ok(())))
+}
+
+/// Send `request` to `origin`: the response, and the future that drives
+/// the connection while its body is read.
+pub(super) async fn send_to(
+    origin: Origin,
+    request: http::Request<WasiBody>,
+    options: RequestOptions,
+) -> Result<
+    (
+        http::Response<WasiBody>,
+        Box<dyn Future<Output = Result<(), Error>> + Send>,
+    ),
+    Error,
+> {
+    match origin {
+        Origin::UnixSocket { path, .. } => send_over_unix_socket(path, request, options).await,
+        Origin::Network { .. } => {
+            let (response, connection) =
+                wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
+            Ok((
+                response.map(BodyExt::boxed_unsync),
+                Box::new(connection) as Box<dyn Future<Output = _> + Send>,
+            ))
+        }
     }
 }
 
@@ -516,10 +648,13 @@ mod tests {
     use super::*;
 
     fn policy(origins: &[&str], limits: Limits) -> GuestHttp {
+        let grants = Grants::all().with(crate::sandbox::Capability::outbound(
+            origins.iter().map(|o| o.parse().unwrap()),
+        ));
         GuestHttp::new(
             "docker".into(),
             Operation::Provision,
-            origins.iter().map(|o| o.parse().unwrap()).collect(),
+            Arc::new(Reach::of(&grants)),
             Arc::new(limits),
         )
     }
