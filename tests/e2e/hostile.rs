@@ -16,8 +16,9 @@ use landlord::sandbox::{
 use landlord::state::{CallOutcome, MemoryStateStore, StateStore};
 use landlord_tests::{foreach_hostile, hostile, sample_spec};
 
-// The outbound-HTTP guests' tests live in `outbound.rs`; in scope here for
-// `assert_test_exists`.
+// The outbound-HTTP guests' tests live in `outbound.rs`, the engine
+// policy's in `engine_policy.rs`; in scope here for `assert_test_exists`.
+use crate::engine_policy::engine_attacks;
 use crate::outbound::{
     outbound_drip, outbound_flood, outbound_huge_body, outbound_redirect, outbound_ungranted,
 };

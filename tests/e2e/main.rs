@@ -2,6 +2,7 @@
 //! host's build script, driven through the `Manager`.
 
 mod docker;
+mod engine_policy;
 mod hostile;
 mod mock_failures;
 mod mock_lifecycle;

@@ -1,6 +1,7 @@
 //! A minimal blocking `wasi:http` client for the outbound hostile guests
-//! (each includes this file as `mod client`): GET a URL, read a response
-//! body, and report what happened to the test.
+//! (each includes this file as `mod client`): GET a URL (or send any
+//! method with headers and a body), read a response body, and report what
+//! happened to the test.
 
 // Each guest uses part of it.
 #![allow(dead_code)]
@@ -22,6 +23,22 @@ pub struct Response {
 /// Send `GET url` and wait for the response's head. Any error, the host's
 /// refusals included, is the wasi:http error code the guest sees.
 pub fn get(url: &str) -> Result<Response, ErrorCode> {
+    send("GET", url, &[], &[])
+}
+
+/// Send `method url` with `headers` and `body` (none when empty; a
+/// `Content-Length` is added when there is one), and wait for the
+/// response's head. The request is handed to the host before its body is
+/// written, as a streaming client does; a body the host stops reading
+/// (a refusal) does not keep the guest from waiting for the answer. Any
+/// error, the host's refusals included, is the wasi:http error code the
+/// guest sees.
+pub fn send(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<Response, ErrorCode> {
     let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
     let (authority, path) = match rest.find('/') {
         Some(at) => (&rest[..at], &rest[at..]),
@@ -32,16 +49,55 @@ pub fn get(url: &str) -> Result<Response, ErrorCode> {
         "https" => Scheme::Https,
         other => Scheme::Other(other.to_owned()),
     };
-    let request = OutgoingRequest::new(Fields::new());
+    let method = match method {
+        "GET" => Method::Get,
+        "HEAD" => Method::Head,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "DELETE" => Method::Delete,
+        "PATCH" => Method::Patch,
+        "OPTIONS" => Method::Options,
+        other => Method::Other(other.to_owned()),
+    };
+    let mut fields: Vec<(String, Vec<u8>)> = headers
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), value.as_bytes().to_vec()))
+        .collect();
+    if !body.is_empty() {
+        fields.push((
+            "content-length".to_owned(),
+            body.len().to_string().into_bytes(),
+        ));
+    }
+    let fields = Fields::from_list(&fields)
+        .map_err(|err| ErrorCode::InternalError(Some(format!("request headers: {err:?}"))))?;
+    let request = OutgoingRequest::new(fields);
     let invalid = |_| ErrorCode::HttpRequestUriInvalid;
-    request.set_method(&Method::Get).map_err(invalid)?;
+    request.set_method(&method).map_err(invalid)?;
     request.set_scheme(Some(&scheme)).map_err(invalid)?;
     request.set_authority(Some(authority)).map_err(invalid)?;
     request.set_path_with_query(Some(path)).map_err(invalid)?;
-    let body = request.body().expect("a new request has a body");
+    let outgoing = request.body().expect("a new request has a body");
     let future = outgoing_handler::handle(request, None)?;
-    // An empty body: finished at once.
-    OutgoingBody::finish(body, None)?;
+    if !body.is_empty() {
+        let stream = outgoing.write().expect("a body's stream is taken once");
+        // At most 4096 bytes per blocking write; a failed write (the host
+        // refused the request and dropped its body) ends the body early.
+        for chunk in body.chunks(4096) {
+            if stream.blocking_write_and_flush(chunk).is_err() {
+                break;
+            }
+        }
+        // The stream is a child of the body: dropped before it is finished.
+        drop(stream);
+    }
+    let finished = OutgoingBody::finish(outgoing, None);
+    if body.is_empty() {
+        // An empty body finishes at once, or the request is already lost.
+        finished?;
+    }
+    // A body cut short fails to finish; the answer (or the error) is what
+    // the caller wants, so wait for it either way.
     future.subscribe().block();
     let response = future
         .get()
