@@ -10,7 +10,7 @@
 //! One round is provision, get-status and destroy of a two-container tenant
 //! (`landlord_tests::docker::web_and_worker`). The component path calls the
 //! embedded provider through `WasmProvider` (a fresh instance per call, the
-//! engine reached through the host's outbound grant to the unix socket).
+//! engine reached through the host's engine grant to the unix socket, under the default engine policy).
 //! The native path, [`Native`], sends the same requests with bollard, in the
 //! same order, with the same bodies (built from the spec the way
 //! `providers/docker/src/plan.rs` builds them, spec hash included) and reads
@@ -1139,7 +1139,7 @@ async fn bench(rounds: usize) {
     }
 
     println!(
-        "\nDocker provider: the component (WasmProvider, outbound grant) vs the same Engine API requests from bollard"
+        "\nDocker provider: the component (WasmProvider, engine grant, default engine policy) vs the same Engine API requests from bollard"
     );
     println!(
         "engine: Docker {} (API {}, min {}); requests sent as API 1.41; {rounds} rounds per path after a warm-up, alternating",

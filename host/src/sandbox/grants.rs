@@ -236,7 +236,7 @@ impl Grants {
     }
 
     /// Each granted capability described, outbound with its origins
-    /// (`["log", "outbound(unix:///var/run/docker.sock)"]`).
+    /// (`["log", "engine(unix:///var/run/docker.sock)"]`).
     pub fn describe(&self) -> Vec<String> {
         self.capabilities().map(Capability::describe).collect()
     }
