@@ -14,12 +14,7 @@
 //! the time its call took. It is named after its guest and imported into
 //! `hostile.rs`, whose `foreach_hostile!(assert_test_exists)` finds it.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use landlord::compute::{ErrorKind, TenantComputeSpec};
@@ -31,6 +26,7 @@ use landlord_tests::docker::{IMAGE_1, TenantGuard, docker, require_engine, tenan
 use landlord_tests::{hostile, sample_spec};
 
 use crate::hostile::{Arena, arena_with, snapshot};
+use crate::servers::Server;
 
 /// The name the guest registers under, and so the `landlord.provider`
 /// label the policy holds it to.
@@ -65,128 +61,6 @@ const ATTACKS: &[(&str, &str)] = &[
     ("stop_victim", "scope"),
     ("remove_victim", "scope"),
 ];
-
-// ---------------------------------------------------------------------------
-// The report server.
-
-/// A tiny HTTP/1.1 server on 127.0.0.1 that records what the guest reports
-/// (`GET /report?<text>`, percent-encoded) and answers everything `204`.
-/// Stopped when dropped.
-struct Reports {
-    addr: SocketAddr,
-    seen: Arc<Mutex<Vec<String>>>,
-    stop: Arc<AtomicBool>,
-    acceptor: Option<JoinHandle<()>>,
-}
-
-impl Reports {
-    fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let acceptor = std::thread::spawn({
-            let seen = Arc::clone(&seen);
-            let stop = Arc::clone(&stop);
-            move || {
-                for stream in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let seen = Arc::clone(&seen);
-                    std::thread::spawn(move || record(stream, &seen));
-                }
-            }
-        });
-        Self {
-            addr,
-            seen,
-            stop,
-            acceptor: Some(acceptor),
-        }
-    }
-
-    /// `http://127.0.0.1:PORT`
-    fn origin(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn grant(&self) -> Origin {
-        self.origin().parse().unwrap()
-    }
-
-    /// The reports received since the last call, decoded, in order.
-    fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.seen.lock().unwrap())
-    }
-}
-
-impl Drop for Reports {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the blocking accept.
-        let _ = TcpStream::connect(self.addr);
-        if let Some(acceptor) = self.acceptor.take() {
-            let _ = acceptor.join();
-        }
-    }
-}
-
-/// Read one request's head; record a report; answer `204`. The report is
-/// recorded before the answer, so once the guest's call returns, every
-/// report it sent is in.
-fn record(stream: TcpStream, seen: &Mutex<Vec<String>>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut reader = BufReader::new(stream);
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
-        return;
-    }
-    // A bare connect (the stop wake-up) sends nothing.
-    let Some(target) = request_line.split_whitespace().nth(1).map(str::to_owned) else {
-        return;
-    };
-    loop {
-        let mut line = String::new();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) if line == "\r\n" => break,
-            Ok(_) => {}
-        }
-    }
-    if let Some(text) = target.strip_prefix("/report?") {
-        seen.lock().unwrap().push(percent_decode(text));
-    }
-    let _ = reader
-        .into_inner()
-        .write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
-}
-
-fn percent_decode(text: &str) -> String {
-    let mut out = Vec::with_capacity(text.len());
-    let mut rest = text.as_bytes();
-    while let Some((&byte, tail)) = rest.split_first() {
-        let escaped = if byte == b'%' {
-            tail.get(..2)
-                .and_then(|hex| std::str::from_utf8(hex).ok())
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-        } else {
-            None
-        };
-        match escaped {
-            Some(decoded) => {
-                out.push(decoded);
-                rest = &tail[2..];
-            }
-            None => {
-                out.push(byte);
-                rest = tail;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 // ---------------------------------------------------------------------------
 // The engine.
@@ -347,7 +221,7 @@ struct Setup {
     _cache: tempfile::TempDir,
     engine: Origin,
     engine_url: String,
-    reports: Reports,
+    reports: Server,
     tenant: String,
     victim_id: String,
     victim_name: String,
@@ -469,7 +343,7 @@ async fn refused(setup: &Setup, baseline: &EngineSnapshot, attack: &str, rule: &
 
     // The guest got the host's 403, naming the rule; then its allowed
     // create went through.
-    let reports = setup.reports.take();
+    let reports = setup.reports.take_reports();
     let [report, allowed] = &reports[..] else {
         panic!("{attack}: two reports expected: {reports:?}");
     };
@@ -504,7 +378,7 @@ async fn lists_only_its_own(setup: &Setup, baseline: &EngineSnapshot) {
     if let Err(err) = result {
         panic!("list_all: the call must succeed: {err}");
     }
-    let reports = setup.reports.take();
+    let reports = setup.reports.take_reports();
     let [allowed, listing] = &reports[..] else {
         panic!("list_all: two reports expected: {reports:?}");
     };
@@ -575,7 +449,7 @@ pub(crate) async fn engine_attacks() {
         _cache: cache,
         engine,
         engine_url,
-        reports: Reports::start(),
+        reports: Server::no_content(),
         tenant,
         victim_id,
         victim_name,

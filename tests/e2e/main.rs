@@ -8,3 +8,4 @@ mod mock_failures;
 mod mock_lifecycle;
 mod outbound;
 mod sandbox;
+mod servers;

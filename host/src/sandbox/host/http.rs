@@ -249,17 +249,7 @@ pub(crate) struct OutboundPolicy {
 }
 
 /// What wasmtime-wasi-http's `send_request` hook returns.
-type SendFuture = Box<
-    dyn Future<
-            Output = Result<
-                (
-                    http::Response<WasiBody>,
-                    Box<dyn Future<Output = Result<(), Error>> + Send>,
-                ),
-                Error,
-            >,
-        > + Send,
->;
+type SendFuture = Box<dyn Future<Output = Result<Sent, Error>> + Send>;
 
 fn refused_at_once(error: Error) -> SendFuture {
     Box::new(std::future::ready(Err(error)))
@@ -291,7 +281,7 @@ impl WasiHttpHooks for OutboundPolicy {
         &mut self,
         request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
-        _response_error: Box<dyn Future<Output = Result<(), Error>> + Send>,
+        _response_error: Connection,
     ) -> SendFuture {
         // A body dropped before the guest finished writing it (on a refusal,
         // or by hyper once the response is in) would make the guest's
@@ -377,13 +367,22 @@ impl WasiHttpHooks for OutboundPolicy {
                         return Ok((budget.admit(response)?, connection_done()));
                     }
                     Verdict::Refuse(violation) => {
-                        tracing::warn!(provider = &*provider, operation = operation.as_str(), request = %request_text, engine = %origin, rule = violation.rule.name(), detail = %violation.detail, "engine request refused by the engine policy");
                         let response = refusal(&violation);
-                        let _ = refusal_slot.set(Refusal::Engine {
-                            request: request_text,
-                            engine: origin.to_string(),
-                            violation,
-                        });
+                        let (rule, detail) = (violation.rule.name(), violation.detail.clone());
+                        // The call's first refusal is a warning; a guest
+                        // repeating itself is not a log flood.
+                        let first = refusal_slot
+                            .set(Refusal::Engine {
+                                request: request_text.clone(),
+                                engine: origin.to_string(),
+                                violation,
+                            })
+                            .is_ok();
+                        if first {
+                            tracing::warn!(provider = &*provider, operation = operation.as_str(), request = %request_text, engine = %origin, rule, detail = %detail, "engine request refused by the engine policy");
+                        } else {
+                            tracing::debug!(provider = &*provider, operation = operation.as_str(), request = %request_text, engine = %origin, rule, detail = %detail, "engine request refused by the engine policy");
+                        }
                         return Ok((response, connection_done()));
                     }
                 };
@@ -394,8 +393,14 @@ impl WasiHttpHooks for OutboundPolicy {
     }
 }
 
+/// The future that drives a response's connection while its body is read.
+type Connection = Box<dyn Future<Output = Result<(), Error>> + Send>;
+
+/// A response, and the future driving its connection.
+type Sent = (http::Response<WasiBody>, Connection);
+
 /// The future a response needs driven when there is no connection.
-fn connection_done() -> Box<dyn Future<Output = Result<(), Error>> + Send> {
+fn connection_done() -> Connection {
     Box::new(std::future::ready(Ok(())))
 }
 
@@ -405,13 +410,7 @@ pub(super) async fn send_to(
     origin: Origin,
     request: http::Request<WasiBody>,
     options: RequestOptions,
-) -> Result<
-    (
-        http::Response<WasiBody>,
-        Box<dyn Future<Output = Result<(), Error>> + Send>,
-    ),
-    Error,
-> {
+) -> Result<Sent, Error> {
     match origin {
         Origin::UnixSocket { path, .. } => send_over_unix_socket(path, request, options).await,
         Origin::Network { .. } => {
@@ -419,7 +418,7 @@ pub(super) async fn send_to(
                 wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
             Ok((
                 response.map(BodyExt::boxed_unsync),
-                Box::new(connection) as Box<dyn Future<Output = _> + Send>,
+                Box::new(connection) as Connection,
             ))
         }
     }
@@ -432,13 +431,7 @@ async fn send_over_unix_socket(
     path: PathBuf,
     mut request: http::Request<WasiBody>,
     options: RequestOptions,
-) -> Result<
-    (
-        http::Response<WasiBody>,
-        Box<dyn Future<Output = Result<(), Error>> + Send>,
-    ),
-    Error,
-> {
+) -> Result<Sent, Error> {
     let connect_timeout = options.connect_timeout.unwrap_or(Duration::from_secs(5));
     let stream =
         match tokio::time::timeout(connect_timeout, tokio::net::UnixStream::connect(&path)).await {
@@ -487,7 +480,7 @@ async fn send_over_unix_socket(
         .await
         .map_err(|_| Error::ConnectionReadTimeout)??;
     let response = response.map(|body| body.map_err(Error::from).boxed_unsync());
-    let drive: Box<dyn Future<Output = Result<(), Error>> + Send> = Box::new(async move {
+    let drive: Connection = Box::new(async move {
         match connection {
             Some(connection) => connection.await.map_err(Error::from),
             None => Ok(()),
