@@ -99,8 +99,12 @@ impl Route {
 
 /// The route of `method` `path` (`?query` apart), or the violation.
 pub(crate) fn route(method: &Method, path: &str, query: Option<&str>) -> Result<Route, Violation> {
-    let refused =
-        |why: &str| Violation::new(Rule::Endpoint, format!("{method} {}: {why}", quote(path)));
+    let refused = |why: &str| {
+        Violation::new(
+            Rule::Endpoint,
+            format!("{} {}: {why}", method_text(method), quote(path)),
+        )
+    };
     let Some(rest) = path.strip_prefix('/') else {
         return Err(refused("the path is not absolute"));
     };
@@ -181,6 +185,12 @@ fn endpoint(method: &Method, segments: &[&str], query: Option<&str>) -> Option<E
         ["images", name @ .., "json"] if get && !name.is_empty() => Endpoint::Open,
         _ => return None,
     })
+}
+
+/// A request's method for a message: extension methods are the guest's
+/// text, so escaped and cut short.
+pub(crate) fn method_text(method: &Method) -> String {
+    crate::text::escape_bounded(method.as_str(), 32).into_owned()
 }
 
 /// Whether `/images/create?…` pulls (`fromImage`) rather than imports a
@@ -291,6 +301,7 @@ mod tests {
             (Method::GET, "/v1.41/images/json/history"),
         ] {
             let detail = refused(method.clone(), path);
+            assert!(detail.starts_with(&format!("{method} '")), "{detail}");
             assert!(
                 detail.contains("not an endpoint a compute provider needs"),
                 "{method} {path}: {detail}"

@@ -17,7 +17,7 @@ use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
 
 use super::http::send_to;
 use crate::sandbox::engine::body::{BodyRules, MAX_BODY, PROVIDER_LABEL, parse};
-use crate::sandbox::engine::route::{Endpoint, Object, route};
+use crate::sandbox::engine::route::{Endpoint, Object, method_text, route};
 use crate::sandbox::engine::{EnginePolicy, Rule, Violation, quote};
 use crate::sandbox::origin::Origin;
 
@@ -90,7 +90,11 @@ impl Gate<'_> {
         if !route.takes_body() && !bytes.is_empty() {
             return Err(Violation::new(
                 Rule::Body,
-                format!("{} {} takes no body", parts.method, quote(&path)),
+                format!(
+                    "{} {} takes no body",
+                    method_text(&parts.method),
+                    quote(&path)
+                ),
             )
             .into());
         }
