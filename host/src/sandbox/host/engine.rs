@@ -86,7 +86,9 @@ impl Gate<'_> {
         let path = parts.uri.path().to_owned();
         let query = parts.uri.query().map(str::to_owned);
         let route = route(&parts.method, &path, query.as_deref())?;
-        let bytes = read_body(body).await??;
+        let bytes = read_at_most(body, MAX_BODY).await?.ok_or_else(|| {
+            Violation::new(Rule::Body, format!("the body is over {MAX_BODY} bytes"))
+        })?;
         if !route.takes_body() && !bytes.is_empty() {
             return Err(Violation::new(
                 Rule::Body,
@@ -259,37 +261,29 @@ impl Lookup<'_> {
         let (response, connection) =
             send_to(self.gate.origin.clone(), request, self.gate.options).await?;
         let driving = tokio::spawn(Box::into_pin(connection));
-        let (parts, mut body) = response.into_parts();
-        let mut bytes = BytesMut::new();
-        while let Some(frame) = body.frame().await {
-            if let Some(data) = frame?.data_ref() {
-                if bytes.len() + data.len() > MAX_LOOKUP {
-                    driving.abort();
-                    return Err(Error::HttpResponseBodySize(Some(MAX_LOOKUP as u64)));
-                }
-                bytes.extend_from_slice(data);
-            }
-        }
+        let (parts, body) = response.into_parts();
+        let Some(bytes) = read_at_most(body, MAX_LOOKUP).await? else {
+            driving.abort();
+            return Err(Error::HttpResponseBodySize(Some(MAX_LOOKUP as u64)));
+        };
         drop(driving);
-        Ok((parts.status, parts.headers, bytes.freeze()))
+        Ok((parts.status, parts.headers, bytes))
     }
 }
 
-/// The guest's request body, read to its end: at most [`MAX_BODY`].
-async fn read_body(mut body: WasiBody) -> Result<Result<Bytes, Violation>, Error> {
+/// `body` read to its end, or `None` as soon as it passes `max` bytes:
+/// a guest's request body, or an engine's answer to a lookup.
+async fn read_at_most(mut body: WasiBody, max: usize) -> Result<Option<Bytes>, Error> {
     let mut bytes = BytesMut::new();
     while let Some(frame) = body.frame().await {
         if let Some(data) = frame?.data_ref() {
-            if bytes.len() + data.len() > MAX_BODY {
-                return Ok(Err(Violation::new(
-                    Rule::Body,
-                    format!("the body is over {MAX_BODY} bytes"),
-                )));
+            if bytes.len() + data.len() > max {
+                return Ok(None);
             }
             bytes.extend_from_slice(data);
         }
     }
-    Ok(Ok(bytes.freeze()))
+    Ok(Some(bytes.freeze()))
 }
 
 /// `query` with a `filters` parameter that also requires the provider's
@@ -345,14 +339,13 @@ fn answer(
     headers: &http::HeaderMap,
     bytes: Bytes,
 ) -> http::Response<WasiBody> {
-    let mut response = http::Response::new(full(bytes.clone()));
+    let length = bytes.len();
+    let mut response = http::Response::new(full(bytes));
     *response.status_mut() = status;
     if let Some(kind) = headers.get(CONTENT_TYPE) {
         response.headers_mut().insert(CONTENT_TYPE, kind.clone());
     }
-    response
-        .headers_mut()
-        .insert(CONTENT_LENGTH, bytes.len().into());
+    response.headers_mut().insert(CONTENT_LENGTH, length.into());
     response
 }
 
