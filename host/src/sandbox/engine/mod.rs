@@ -166,12 +166,12 @@ impl Rule {
         }
     }
 
-    /// The `engine_policy` key that loosens it, if one does.
-    pub fn loosened_by(self) -> Option<&'static str> {
+    /// The `engine_policy` keys that loosen it; none for most rules.
+    pub fn loosened_by(self) -> &'static [&'static str] {
         match self {
-            Rule::HostMounts => Some("allow_bind_mounts, allow_named_volumes"),
-            Rule::Capabilities => Some("allow_capabilities"),
-            _ => None,
+            Rule::HostMounts => &["allow_bind_mounts", "allow_named_volumes"],
+            Rule::Capabilities => &["allow_capabilities"],
+            _ => &[],
         }
     }
 }
@@ -318,25 +318,31 @@ impl EnginePolicy {
     /// What this policy loosens, one `key = value` each; empty for the
     /// default.
     pub fn loosened(&self) -> Vec<String> {
+        self.loosenings()
+            .into_iter()
+            .map(|(key, value)| format!("{key} = {value}"))
+            .collect()
+    }
+
+    /// Each key this policy sets, with its value as TOML writes it.
+    fn loosenings(&self) -> Vec<(&'static str, String)> {
+        let list = |items: Vec<String>| {
+            let quoted: Vec<String> = items.iter().map(|item| format!("{item:?}")).collect();
+            format!("[{}]", quoted.join(", "))
+        };
         let mut out = Vec::new();
         if !self.allow_bind_mounts.is_empty() {
-            let paths: Vec<String> = self
+            let paths = self
                 .allow_bind_mounts
                 .iter()
-                .map(|p| format!("{:?}", p.display().to_string()))
-                .collect();
-            out.push(format!("allow_bind_mounts = [{}]", paths.join(", ")));
+                .map(|p| p.display().to_string());
+            out.push(("allow_bind_mounts", list(paths.collect())));
         }
         if self.allow_named_volumes {
-            out.push("allow_named_volumes = true".into());
+            out.push(("allow_named_volumes", "true".to_owned()));
         }
         if !self.allow_capabilities.is_empty() {
-            let caps: Vec<String> = self
-                .allow_capabilities
-                .iter()
-                .map(|c| format!("{c:?}"))
-                .collect();
-            out.push(format!("allow_capabilities = [{}]", caps.join(", ")));
+            out.push(("allow_capabilities", list(self.allow_capabilities.clone())));
         }
         out
     }
@@ -352,21 +358,16 @@ impl EnginePolicy {
     /// Every rule as it applies under this policy, in [`Rule::ALL`] order:
     /// what `providers inspect` shows.
     pub fn effective(&self) -> Vec<EffectiveRule> {
-        let loosened = self.loosened();
+        let loosenings = self.loosenings();
         Rule::ALL
             .into_iter()
             .map(|rule| EffectiveRule {
                 rule: rule.name(),
                 refuses: rule.refuses(),
-                loosened: loosened
+                loosened: loosenings
                     .iter()
-                    .filter(|line| {
-                        rule.loosened_by().is_some_and(|keys| {
-                            keys.split(", ")
-                                .any(|key| line.starts_with(&format!("{key} ")))
-                        })
-                    })
-                    .cloned()
+                    .filter(|(key, _)| rule.loosened_by().contains(key))
+                    .map(|(key, value)| format!("{key} = {value}"))
                     .collect(),
             })
             .collect()

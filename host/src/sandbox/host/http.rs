@@ -172,11 +172,12 @@ impl GuestHttp {
                 violation,
             } => {
                 let loosen = match violation.rule.loosened_by() {
-                    Some(keys) => format!(
-                        "; if the operator trusts it with that, engine_policy can loosen `{}` ({keys})",
-                        violation.rule
+                    [] => format!("; `{}` cannot be loosened", violation.rule),
+                    keys => format!(
+                        "; if the operator trusts it with that, engine_policy can loosen `{}` ({})",
+                        violation.rule,
+                        keys.join(", ")
                     ),
-                    None => format!("; `{}` cannot be loosened", violation.rule),
                 };
                 ComputeError::OutboundDenied {
                     provider,
@@ -342,10 +343,16 @@ impl WasiHttpHooks for OutboundPolicy {
         };
         tracing::debug!(provider = &*self.provider, operation = self.operation.as_str(), method = %method_text, origin = %origin, "outbound request");
 
-        let request_text = format!(
-            "{method_text} {}",
-            escape_bounded(parts.uri.path(), MAX_ORIGIN_TEXT)
-        );
+        // For the engine policy's refusals only: plain outbound requests
+        // are logged by origin, never by path.
+        let request_text = if is_engine {
+            format!(
+                "{method_text} {}",
+                escape_bounded(parts.uri.path(), MAX_ORIGIN_TEXT)
+            )
+        } else {
+            String::new()
+        };
         let mut request = http::Request::from_parts(parts, body);
         let options = self.clamp(options);
         let budget = Arc::clone(&self.budget);
