@@ -56,19 +56,16 @@ impl Capability {
 
     /// Outbound HTTP to `origins` (sorted, duplicates dropped).
     pub fn outbound(origins: impl IntoIterator<Item = Origin>) -> Self {
-        let mut origins: Vec<Origin> = origins.into_iter().collect();
-        origins.sort();
-        origins.dedup();
-        Capability::Outbound(origins)
+        Capability::Outbound(sorted(origins))
     }
 
     /// Docker engines at `origins` (sorted, duplicates dropped), under
     /// `policy`.
     pub fn engine(origins: impl IntoIterator<Item = Origin>, policy: EnginePolicy) -> Self {
-        let mut origins: Vec<Origin> = origins.into_iter().collect();
-        origins.sort();
-        origins.dedup();
-        Capability::Engine { origins, policy }
+        Capability::Engine {
+            origins: sorted(origins),
+            policy,
+        }
     }
 
     /// The name with what it carries: `outbound(https://…)`,
@@ -113,6 +110,14 @@ impl Capability {
     fn of_interface(interface: &str) -> Option<Self> {
         Self::NAMED.into_iter().find(|cap| cap.name() == interface)
     }
+}
+
+/// `origins` sorted, without duplicates: a grant's canonical list.
+fn sorted(origins: impl IntoIterator<Item = Origin>) -> Vec<Origin> {
+    let mut origins: Vec<Origin> = origins.into_iter().collect();
+    origins.sort();
+    origins.dedup();
+    origins
 }
 
 impl std::fmt::Display for Capability {
