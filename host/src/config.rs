@@ -21,9 +21,23 @@
 //! engines = ["tcp://127.0.0.1:2375"]  # under the engine policy
 //! engine_policy = { allow_bind_mounts = ["/srv/tenants"] }   # loosened, and shown
 //! config = { engine = "http://127.0.0.1:2375" }
+//!
+//! # [server]                         # `landlord serve`; every key optional
+//! # listen = "127.0.0.1:7370"        # IP:PORT
+//! # cert = "tls/cert.pem"            # TLS: both or neither, relative to this file
+//! # key = "tls/key.pem"
+//! # body_limit_kib = 1024
+//! # request_timeout_ms = 60000
+//! # shutdown_grace_ms = 30000
+//! #
+//! # [[tokens]]                       # one per client; `landlord token new ci`
+//! # name = "ci"                      # prints the token and this table
+//! # sha256 = "5d41402a…"             # the token's SHA-256, never the token
+//! # scopes = ["read", "write"]       # write includes read
 //! ```
 
 use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -31,6 +45,7 @@ use serde::Deserialize;
 
 use serde::Deserializer;
 
+use crate::auth::Scope;
 use crate::sandbox::{Capability, EnginePolicy, Grants, Limits, Origin};
 
 /// The environment variable naming the configuration file.
@@ -43,6 +58,17 @@ pub const STATE_DIR_ENV: &str = "LANDLORD_STATE_DIR";
 pub const CONFIG_FILE_NAME: &str = "landlord.toml";
 /// The default provider when nothing names one.
 pub const DEFAULT_PROVIDER: &str = "mock";
+/// Where `landlord serve` listens when `[server]` names no `listen`.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7370";
+/// [`DEFAULT_LISTEN`], parsed.
+pub const DEFAULT_LISTEN_ADDR: SocketAddr =
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)), 7370);
+/// The default `server.body_limit_kib`: the largest request body, KiB.
+pub const DEFAULT_BODY_LIMIT_KIB: u64 = 1024;
+/// The default `server.request_timeout_ms`.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 60_000;
+/// The default `server.shutdown_grace_ms`.
+pub const DEFAULT_SHUTDOWN_GRACE_MS: u64 = 30_000;
 
 /// A configuration file that cannot be used; the message names the file,
 /// and the key and line where there is one.
@@ -66,6 +92,13 @@ pub struct Config {
     /// Providers by registry name.
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderEntry>,
+    /// `landlord serve`: where it listens, TLS, request limits.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// The bearer tokens the HTTP API accepts (`[[tokens]]`); none means
+    /// no request is authenticated.
+    #[serde(default)]
+    pub tokens: Vec<TokenEntry>,
     /// The file this came from, if any (not a key).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -104,6 +137,233 @@ pub struct ProviderEntry {
     /// Key/values the provider reads through its `config` import.
     #[serde(default)]
     pub config: BTreeMap<String, String>,
+}
+
+/// The `[server]` table: how `landlord serve` listens and what it accepts.
+/// Every key is optional; the accessors apply the defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// The socket address to listen on, `IP:PORT`; [`DEFAULT_LISTEN`] when
+    /// absent.
+    #[serde(default, deserialize_with = "socket_address")]
+    pub listen: Option<SocketAddr>,
+    /// The TLS certificate chain, PEM; relative to the config file. With
+    /// `key`, the server speaks HTTPS; without both, plain HTTP.
+    pub cert: Option<PathBuf>,
+    /// The TLS private key, PEM; relative to the config file.
+    pub key: Option<PathBuf>,
+    /// The largest request body, KiB; [`DEFAULT_BODY_LIMIT_KIB`] when absent.
+    #[serde(default, deserialize_with = "body_limit_kib")]
+    pub body_limit_kib: Option<u64>,
+    /// How long one request may take, milliseconds;
+    /// [`DEFAULT_REQUEST_TIMEOUT_MS`] when absent.
+    #[serde(default, deserialize_with = "request_timeout_ms")]
+    pub request_timeout_ms: Option<u64>,
+    /// How long a shutdown waits for requests in flight, milliseconds;
+    /// [`DEFAULT_SHUTDOWN_GRACE_MS`] when absent.
+    #[serde(default, deserialize_with = "shutdown_grace_ms")]
+    pub shutdown_grace_ms: Option<u64>,
+}
+
+impl ServerConfig {
+    /// Where to listen: `listen`, else [`DEFAULT_LISTEN`].
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen.unwrap_or(DEFAULT_LISTEN_ADDR)
+    }
+
+    /// The certificate and key files when TLS is configured (`Config::parse`
+    /// has made sure there are both or neither).
+    pub fn tls(&self) -> Option<(&Path, &Path)> {
+        Some((self.cert.as_deref()?, self.key.as_deref()?))
+    }
+
+    /// The largest request body, bytes.
+    pub fn body_limit(&self) -> usize {
+        size(self.body_limit_kib.unwrap_or(DEFAULT_BODY_LIMIT_KIB), 10)
+    }
+
+    /// How long one request may take.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(
+            self.request_timeout_ms
+                .unwrap_or(DEFAULT_REQUEST_TIMEOUT_MS),
+        )
+    }
+
+    /// How long a shutdown waits for requests in flight.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_millis(self.shutdown_grace_ms.unwrap_or(DEFAULT_SHUTDOWN_GRACE_MS))
+    }
+
+    /// Resolve `cert` and `key` against `base`, the config file's directory,
+    /// and make sure there are both or neither.
+    fn resolve(&mut self, base: &Path) -> Result<(), String> {
+        for file in [&mut self.cert, &mut self.key].into_iter().flatten() {
+            if file.is_relative() {
+                *file = base.join(&*file);
+            }
+        }
+        match (&self.cert, &self.key) {
+            (Some(_), None) => Err(
+                "[server]: missing key `key` (the PEM private key for `cert`; TLS needs both, plain HTTP neither)"
+                    .to_owned(),
+            ),
+            (None, Some(_)) => Err(
+                "[server]: missing key `cert` (the PEM certificate chain for `key`; TLS needs both, plain HTTP neither)"
+                    .to_owned(),
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What deserialization cannot check of `[[tokens]]`: digests, and names
+/// and digests unique. A digest is never quoted (an operator may have
+/// pasted the token itself there); `text`, the file, gives the line.
+fn check_tokens(tokens: &[TokenEntry], text: &str) -> Result<(), String> {
+    for (index, token) in tokens.iter().enumerate() {
+        let name = &token.name;
+        let at = |key: &str| match token_key_line(text, index, key) {
+            Some(line) => format!("tokens[{index}].{key} (token '{name}', line {line})"),
+            None => format!("tokens[{index}].{key} (token '{name}')"),
+        };
+        if !crate::auth::is_digest(&token.sha256) {
+            let digest = &token.sha256;
+            let length = digest.chars().count();
+            let what = if digest.starts_with(crate::auth::TOKEN_PREFIX) {
+                "is a token, not its digest: the file keeps only a token's SHA-256 (and this token, having been written down, is best replaced)".to_owned()
+            } else if length == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+                "is not in lowercase hex; write the SHA-256 with 0-9 and a-f".to_owned()
+            } else {
+                format!(
+                    "is not a SHA-256 in lowercase hex (64 characters of 0-9 and a-f; it has {length} characters{})",
+                    if length == 64 {
+                        ", not all of them hex digits"
+                    } else {
+                        ""
+                    }
+                )
+            };
+            return Err(format!(
+                "{}: {what}; generate a token and its digest with `landlord token new {name}`",
+                at("sha256")
+            ));
+        }
+        let earlier = &tokens[..index];
+        if earlier.iter().any(|other| other.name == token.name) {
+            return Err(format!(
+                "{}: another token is named '{name}'; each token needs its own name, which logs and the journal show for its requests",
+                at("name")
+            ));
+        }
+        if let Some(other) = earlier.iter().find(|other| other.sha256 == token.sha256) {
+            return Err(format!(
+                "{}: token '{}' has the same digest, so one token would be both; give each client its own token (`landlord token new {name}`)",
+                at("sha256"),
+                other.name
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The line (from 1) where `tokens[index].key` is written in `text`.
+fn token_key_line(text: &str, index: usize, key: &str) -> Option<usize> {
+    let document = toml::de::DeTable::parse(text).ok()?;
+    let tokens = document.get_ref().get("tokens")?.get_ref().as_array()?;
+    let value = tokens.get(index)?.get_ref().as_table()?.get(key)?;
+    Some(text.get(..value.span().start)?.matches('\n').count() + 1)
+}
+
+/// One `[[tokens]]` entry: a client of the HTTP API.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenEntry {
+    /// Who the client is, in logs and the journal: 1 to 64 characters of
+    /// `A-Za-z0-9._-`, unique among the tokens.
+    #[serde(deserialize_with = "token_name")]
+    pub name: String,
+    /// The SHA-256 of the token, 64 lowercase hex characters
+    /// ([`crate::auth::digest`]); the token itself is never in the file.
+    pub sha256: String,
+    /// What the token allows, at least one; `write` includes `read`
+    /// ([`crate::auth::allows`]). Sorted, each once.
+    #[serde(deserialize_with = "scope_list")]
+    pub scopes: Vec<Scope>,
+}
+
+/// `server.listen`: an IP address and a port, with a message that shows one.
+fn socket_address<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<SocketAddr>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    text.parse().map(Some).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "server.listen: {} is not a socket address; give an IP address and a port, for example listen = \"{DEFAULT_LISTEN}\", \"0.0.0.0:7370\" or \"[::1]:7370\" (host names are not looked up)",
+            crate::compute::validation::quoted(&text)
+        ))
+    })
+}
+
+/// A `[server]` count that must not be zero; the message names `key` and
+/// its default.
+fn positive<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    key: &str,
+    default: u64,
+) -> Result<Option<u64>, D::Error> {
+    match u64::deserialize(deserializer)? {
+        0 => Err(serde::de::Error::custom(format!(
+            "server.{key}: must be at least 1; leave it out for the default, {default}"
+        ))),
+        value => Ok(Some(value)),
+    }
+}
+
+fn body_limit_kib<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    positive(deserializer, "body_limit_kib", DEFAULT_BODY_LIMIT_KIB)
+}
+
+fn request_timeout_ms<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    positive(
+        deserializer,
+        "request_timeout_ms",
+        DEFAULT_REQUEST_TIMEOUT_MS,
+    )
+}
+
+fn shutdown_grace_ms<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    positive(deserializer, "shutdown_grace_ms", DEFAULT_SHUTDOWN_GRACE_MS)
+}
+
+/// `[[tokens]] name`: [`crate::auth::check_token_name`].
+fn token_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    crate::auth::check_token_name(&name).map_err(|reason| {
+        serde::de::Error::custom(format!(
+            "tokens.name: invalid token name: {reason}; {}",
+            crate::auth::TOKEN_NAME_RULE
+        ))
+    })?;
+    Ok(name)
+}
+
+/// `[[tokens]] scopes`: at least one, sorted, each once.
+fn scope_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Scope>, D::Error> {
+    let mut scopes = Vec::<String>::deserialize(deserializer)?
+        .iter()
+        .map(|text| text.parse::<Scope>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|err| serde::de::Error::custom(format!("tokens.scopes: {err}")))?;
+    if scopes.is_empty() {
+        return Err(serde::de::Error::custom(
+            "tokens.scopes: a token needs at least one scope: \"read\" (look at tenants) or \"write\" (change them; includes read)",
+        ));
+    }
+    scopes.sort_unstable();
+    scopes.dedup();
+    Ok(scopes)
 }
 
 /// Limits in operator units; each absent one keeps its default.
@@ -278,6 +538,8 @@ impl Config {
                 )));
             }
         }
+        config.server.resolve(base).map_err(error)?;
+        check_tokens(&config.tokens, text).map_err(error)?;
         config.source = Some(path.to_owned());
         Ok(config)
     }
@@ -530,5 +792,239 @@ mod tests {
             err.contains("unknown field `allow_privileged`") && err.contains("line 2"),
             "{err}"
         );
+    }
+
+    const DIGEST: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    #[test]
+    fn server_and_tokens_default_to_loopback_and_none() {
+        let config = parse("").unwrap();
+        assert_eq!(config.server, ServerConfig::default());
+        assert_eq!(config.server.listen_addr(), DEFAULT_LISTEN_ADDR);
+        assert_eq!(
+            DEFAULT_LISTEN.parse::<SocketAddr>().unwrap(),
+            DEFAULT_LISTEN_ADDR
+        );
+        assert_eq!(config.server.tls(), None);
+        assert_eq!(config.server.body_limit(), 1024 << 10);
+        assert_eq!(config.server.request_timeout(), Duration::from_secs(60));
+        assert_eq!(config.server.shutdown_grace(), Duration::from_secs(30));
+        assert!(config.tokens.is_empty());
+        // An empty table is the defaults too.
+        assert_eq!(parse("[server]\n").unwrap().server, ServerConfig::default());
+    }
+
+    #[test]
+    fn a_server_table_and_tokens_parse_with_paths_relative_to_the_file() {
+        let config = parse(&format!(
+            r#"
+            [server]
+            listen = "[::]:8443"
+            cert = "tls/cert.pem"
+            key = "/etc/ssl/private/landlord.pem"
+            body_limit_kib = 64
+            request_timeout_ms = 2500
+            shutdown_grace_ms = 100
+
+            [[tokens]]
+            name = "ci"
+            sha256 = "{DIGEST}"
+            scopes = ["write", "read", "write"]
+
+            [[tokens]]
+            name = "Dash.board_2"
+            sha256 = "{}"
+            scopes = ["read"]
+            "#,
+            crate::auth::digest("other")
+        ))
+        .unwrap();
+        let server = &config.server;
+        assert_eq!(server.listen_addr(), "[::]:8443".parse().unwrap());
+        assert_eq!(
+            server.tls(),
+            Some((
+                Path::new("/etc/landlord/tls/cert.pem"),
+                Path::new("/etc/ssl/private/landlord.pem")
+            ))
+        );
+        assert_eq!(server.body_limit(), 64 << 10);
+        assert_eq!(server.request_timeout(), Duration::from_millis(2500));
+        assert_eq!(server.shutdown_grace(), Duration::from_millis(100));
+        assert_eq!(
+            config.tokens[0],
+            TokenEntry {
+                name: "ci".to_owned(),
+                sha256: DIGEST.to_owned(),
+                scopes: vec![Scope::Read, Scope::Write],
+            }
+        );
+        assert_eq!(config.tokens[1].name, "Dash.board_2");
+        assert_eq!(config.tokens[1].scopes, [Scope::Read]);
+    }
+
+    #[test]
+    fn a_bad_listen_address_is_named_with_its_line_and_an_example() {
+        for listen in ["localhost:7370", "127.0.0.1", "7370", "1.2.3.4:99999"] {
+            let err = parse(&format!("[server]\n\nlisten = \"{listen}\"\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("line 3"), "{err}");
+            assert!(
+                err.contains(&format!(
+                    "server.listen: '{listen}' is not a socket address; give an IP address and a port, for example listen = \"127.0.0.1:7370\""
+                )),
+                "{err}"
+            );
+        }
+        let err = parse("[server]\nport = 80\n").unwrap_err().to_string();
+        assert!(
+            err.contains("line 2") && err.contains("unknown field `port`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn tls_needs_both_cert_and_key() {
+        let err = parse("[server]\ncert = \"cert.pem\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("[server]: missing key `key` (the PEM private key for `cert`"),
+            "{err}"
+        );
+        let err = parse("[server]\nkey = \"key.pem\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("[server]: missing key `cert`"), "{err}");
+    }
+
+    #[test]
+    fn a_zero_limit_or_timeout_is_refused_with_its_line() {
+        for key in ["body_limit_kib", "request_timeout_ms", "shutdown_grace_ms"] {
+            let err = parse(&format!("[server]\n{key} = 0\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("line 2"), "{err}");
+            assert!(
+                err.contains(&format!(
+                    "server.{key}: must be at least 1; leave it out for the default"
+                )),
+                "{err}"
+            );
+        }
+        let err = parse("[server]\nrequest_timeout_ms = -5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2"), "{err}");
+    }
+
+    fn token(name: &str, sha256: &str, scopes: &str) -> String {
+        format!("[[tokens]]\nname = \"{name}\"\nsha256 = \"{sha256}\"\nscopes = {scopes}\n")
+    }
+
+    #[test]
+    fn a_bad_digest_names_the_token_and_line_and_never_quotes_the_value() {
+        let (upper, not_hex) = (DIGEST.to_uppercase(), "g".repeat(64));
+        let token_text = crate::auth::new_token().unwrap();
+        for (sha256, what) in [
+            (
+                "abc",
+                "is not a SHA-256 in lowercase hex (64 characters of 0-9 and a-f; it has 3 characters)",
+            ),
+            (upper.as_str(), "is not in lowercase hex"),
+            (
+                not_hex.as_str(),
+                "is not a SHA-256 in lowercase hex (64 characters of 0-9 and a-f; it has 64 characters, not all of them hex digits)",
+            ),
+            (token_text.as_str(), "is a token, not its digest"),
+        ] {
+            let text = format!(
+                "{}\n{}",
+                token("ok", DIGEST, "[\"read\"]"),
+                token("ci", sha256, "[\"read\"]")
+            );
+            let err = parse(&text).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("tokens[1].sha256 (token 'ci', line 8): {what}")),
+                "{err}"
+            );
+            assert!(
+                err.ends_with("; generate a token and its digest with `landlord token new ci`"),
+                "{err}"
+            );
+            assert!(!err.contains(sha256), "{err}");
+        }
+    }
+
+    #[test]
+    fn token_names_are_checked_and_unique() {
+        let err = parse(&token("ci bot", DIGEST, "[\"read\"]"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(
+            err.contains("tokens.name: invalid token name: 'ci bot' has characters other than A-Z, a-z, 0-9, '.', '_' and '-' (the first is ' '); use 1 to 64"),
+            "{err}"
+        );
+        let err = parse(&token("", DIGEST, "[\"read\"]"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("invalid token name: must not be empty"),
+            "{err}"
+        );
+
+        let other = crate::auth::digest("other");
+        let text = format!(
+            "{}{}",
+            token("ci", DIGEST, "[\"read\"]"),
+            token("ci", &other, "[\"write\"]")
+        );
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(
+            err.contains("tokens[1].name (token 'ci', line 6): another token is named 'ci'"),
+            "{err}"
+        );
+        let text = format!(
+            "{}{}",
+            token("ci", DIGEST, "[\"read\"]"),
+            token("deploy", DIGEST, "[\"write\"]")
+        );
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "tokens[1].sha256 (token 'deploy', line 7): token 'ci' has the same digest"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn scopes_are_read_or_write_and_at_least_one() {
+        let err = parse(&token("ci", DIGEST, "[\"read\", \"admin\"]"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 4"), "{err}");
+        assert!(
+            err.contains("tokens.scopes: unknown scope 'admin'; the scopes are read and write"),
+            "{err}"
+        );
+        let err = parse(&token("ci", DIGEST, "[]")).unwrap_err().to_string();
+        assert!(
+            err.contains("line 4") && err.contains("a token needs at least one scope"),
+            "{err}"
+        );
+        let err = parse("[[tokens]]\nname = \"ci\"\nsha256 = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("missing field `scopes`"), "{err}");
+        let err = parse(&format!(
+            "{}token = \"ll_secret\"\n",
+            token("ci", DIGEST, "[\"read\"]")
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("unknown field `token`"), "{err}");
     }
 }

@@ -10,7 +10,12 @@
 //! - [`state`] — where providers' key/value state lives between calls.
 //! - [`embedded`] — the components compiled into the binary (the mock).
 //! - [`config`] — the operator's `landlord.toml` and environment overrides.
+//! - [`auth`] — bearer tokens for the HTTP API: minted, digested, checked.
 //! - [`provider_set`] — the providers a configuration names, loaded on demand.
+//! - [`server`] — `landlord serve`: the HTTP API over the service, its
+//!   problems and its OpenAPI document.
+//! - [`service`] — the one path of every tenant operation: validate, load,
+//!   lock (in process and across processes), call, journal and index.
 //! - [`input`] — bounded reads of files and streams nobody vouched for.
 //! - [`text`] — untrusted text made safe for logs, terminals and messages.
 //! - [`conformance`] — the method contracts as executable rules, for any provider.
@@ -42,6 +47,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod auth;
 pub mod compute;
 pub mod config;
 pub mod conformance;
@@ -49,5 +55,7 @@ pub mod embedded;
 pub mod input;
 pub mod provider_set;
 pub mod sandbox;
+pub mod server;
+pub mod service;
 pub mod state;
 pub mod text;

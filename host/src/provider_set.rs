@@ -90,6 +90,91 @@ pub struct ProviderInfo {
     pub grants: Grants,
 }
 
+/// One provider as `providers list` and `GET /v1/providers` show it: a
+/// loaded provider with its digest, limits and grants, or why it did not
+/// load.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ProviderSummary {
+    /// Its registry name.
+    pub name: String,
+    /// `embedded`, or the component file.
+    pub source: String,
+    /// The component's SHA-256, lowercase hex (absent when not loaded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Its linear-memory cap, MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mib: Option<u64>,
+    /// Its deadline per call, milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// Its fuel per call, when metered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel: Option<u64>,
+    /// The capabilities it is granted (`log`, `state`, `config`, `outbound`, `engine`).
+    pub grants: Vec<String>,
+    /// The origins of its outbound grant (empty: none).
+    pub outbound: Vec<String>,
+    /// The engines it is granted (empty: none).
+    pub engines: Vec<String>,
+    /// What its engine policy loosens (`key = value` each; empty: nothing,
+    /// or no engine).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub engine_policy_loosened: Vec<String>,
+    /// Its grants as a text listing shows them, one each (`outbound(…)`
+    /// with its origins, `engine(…)` with its policy).
+    #[serde(default)]
+    pub described: Vec<String>,
+    /// Why the provider could not be loaded; absent when it loaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl ProviderSummary {
+    /// The summary of a loaded provider.
+    pub fn loaded(info: &ProviderInfo) -> Self {
+        let grants = &info.grants;
+        Self {
+            name: info.name.clone(),
+            source: info.source.clone(),
+            sha256: Some(info.sha256.clone()),
+            memory_mib: Some((info.limits.memory_bytes >> 20) as u64),
+            timeout_ms: Some(u64::try_from(info.limits.timeout.as_millis()).unwrap_or(u64::MAX)),
+            fuel: info.limits.fuel,
+            grants: grants.names().into_iter().map(str::to_owned).collect(),
+            outbound: grants.outbound().iter().map(ToString::to_string).collect(),
+            engines: grants
+                .engine()
+                .map(|(engines, _)| engines.iter().map(ToString::to_string).collect())
+                .unwrap_or_default(),
+            engine_policy_loosened: grants
+                .engine()
+                .map(|(_, policy)| policy.loosened())
+                .unwrap_or_default(),
+            described: grants.describe(),
+            error: None,
+        }
+    }
+
+    /// The summary of a provider that could not be loaded.
+    pub fn failed(name: &str, source: String, err: &ComputeError) -> Self {
+        Self {
+            name: name.to_owned(),
+            source,
+            sha256: None,
+            memory_mib: None,
+            timeout_ms: None,
+            fuel: None,
+            grants: Vec::new(),
+            outbound: Vec::new(),
+            engines: Vec::new(),
+            engine_policy_loosened: Vec::new(),
+            described: Vec::new(),
+            error: Some(err.to_string()),
+        }
+    }
+}
+
 /// The configured providers, loaded on demand into one registry.
 pub struct ProviderSet {
     config: Config,
@@ -205,6 +290,18 @@ impl ProviderSet {
         self.registry.register(Arc::new(provider))?;
         loaded.insert(name.to_owned(), info.clone());
         Ok(info)
+    }
+
+    /// The summary of `name` after `loaded` (a [`load`](Self::load)).
+    pub fn summary(
+        &self,
+        name: &str,
+        loaded: &Result<ProviderInfo, ComputeError>,
+    ) -> ProviderSummary {
+        match loaded {
+            Ok(info) => ProviderSummary::loaded(info),
+            Err(err) => ProviderSummary::failed(name, self.origin(name).unwrap_or_default(), err),
+        }
     }
 
     /// Load every declared provider; each name with how its load went.

@@ -1,10 +1,8 @@
 //! `landlord destroy <tenant-id>`
 
-use landlord::compute::Operation;
-
-use super::context::{Context, TenantArgs};
+use super::context::{Backend, TenantArgs};
 use super::output::{self, OutputFormat};
-use super::{GlobalOpts, block_on, exit_status};
+use super::{GlobalOpts, exit_status};
 
 /// Remove a tenant's compute (destroying a tenant that does not exist succeeds)
 #[derive(Debug, clap::Args)]
@@ -18,23 +16,9 @@ pub(crate) struct Opts {
 }
 
 pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
-    let ctx = Context::open(global)?;
-    let provider = opts.tenant.provider(&ctx)?;
-    ctx.load(&provider)?;
-    let _lock = ctx.lock_tenant(&opts.tenant.tenant_id)?;
-    let outcome = block_on(
-        ctx.manager
-            .destroy_tenant(&opts.tenant.tenant_id, &provider),
-    )?;
-    ctx.index(
-        Operation::Destroy,
-        &opts.tenant.tenant_id,
-        &provider,
-        None,
-        &outcome,
-    )?;
-    outcome?;
-    match ctx.format {
+    let backend = Backend::open(global)?;
+    let provider = backend.destroy(&opts.tenant.tenant_id, opts.tenant.flag())?;
+    match global.output {
         OutputFormat::Json => output::json(&serde_json::json!({
             "tenant_id": opts.tenant.tenant_id,
             "provider_type": provider,

@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use landlord::compute::{ComputeError, ErrorKind, SpecInputError};
 use landlord::config::ConfigError;
+use landlord::server::ServeError;
 
+use super::remote::{RemoteProblem, UsageError};
 use super::spec::SpecFileError;
 
 /// A usage or configuration error.
@@ -17,28 +19,20 @@ pub(crate) const INVALID_SPEC: u8 = 3;
 pub(crate) fn code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
         if let Some(err) = cause.downcast_ref::<ComputeError>() {
-            return match err.kind() {
-                ErrorKind::ProvisionFailed
-                | ErrorKind::UpdateFailed
-                | ErrorKind::OperationFailed
-                | ErrorKind::State => 1,
-                ErrorKind::InvalidSpec => INVALID_SPEC,
-                ErrorKind::ProviderNotFound => 4,
-                ErrorKind::TenantNotFound => 5,
-                ErrorKind::Trap
-                | ErrorKind::Timeout
-                | ErrorKind::MemoryLimit
-                | ErrorKind::FuelExhausted
-                | ErrorKind::StackOverflow
-                | ErrorKind::OutputLimit
-                | ErrorKind::StateQuota
-                | ErrorKind::OutboundLimit
-                | ErrorKind::OutboundDenied
-                | ErrorKind::InvalidResult => 6,
-                ErrorKind::Load | ErrorKind::ProviderConflict | ErrorKind::InvalidProviderName => {
-                    USAGE
-                }
+            return kind_code(err.kind());
+        }
+        if let Some(problem) = cause.downcast_ref::<RemoteProblem>() {
+            return match problem.kind() {
+                Some(kind) => kind_code(kind),
+                None if problem.0.kind == "payload_too_large" => INVALID_SPEC,
+                // HTTP-level problems: a bad or unauthorized request is a
+                // usage error; the rest (unreachable, shutting down) 1.
+                None if (400..500).contains(&problem.0.status) => USAGE,
+                None => 1,
             };
+        }
+        if cause.downcast_ref::<UsageError>().is_some() {
+            return USAGE;
         }
         if let Some(err) = cause.downcast_ref::<SpecFileError>() {
             return spec_input_code(err.error());
@@ -49,8 +43,37 @@ pub(crate) fn code(err: &anyhow::Error) -> u8 {
         if cause.downcast_ref::<ConfigError>().is_some() {
             return USAGE;
         }
+        if let Some(ServeError::Refused(_)) = cause.downcast_ref::<ServeError>() {
+            return USAGE;
+        }
     }
     1
+}
+
+/// The exit code for an error of `kind`: the one map (`--help` has the
+/// table; `docs/cli.md` too).
+pub(crate) fn kind_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::ProvisionFailed
+        | ErrorKind::UpdateFailed
+        | ErrorKind::OperationFailed
+        | ErrorKind::State => 1,
+        ErrorKind::InvalidSpec => INVALID_SPEC,
+        ErrorKind::ProviderNotFound => 4,
+        ErrorKind::TenantNotFound => 5,
+        ErrorKind::TenantExists => 7,
+        ErrorKind::Trap
+        | ErrorKind::Timeout
+        | ErrorKind::MemoryLimit
+        | ErrorKind::FuelExhausted
+        | ErrorKind::StackOverflow
+        | ErrorKind::OutputLimit
+        | ErrorKind::StateQuota
+        | ErrorKind::OutboundLimit
+        | ErrorKind::OutboundDenied
+        | ErrorKind::InvalidResult => 6,
+        ErrorKind::Load | ErrorKind::ProviderConflict | ErrorKind::InvalidProviderName => USAGE,
+    }
 }
 
 /// A spec that cannot be read (missing, unreadable, not a regular file) is

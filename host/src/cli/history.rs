@@ -1,8 +1,7 @@
 //! `landlord history [<tenant-id>]`
 
-use landlord::state::{CallOutcome, StateStore};
+use landlord::state::CallOutcome;
 
-use super::context::open_store;
 use super::output::{self, OutputFormat};
 use super::{GlobalOpts, exit_status};
 
@@ -15,8 +14,7 @@ pub(crate) struct Opts {
 }
 
 pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
-    let (_, _, store) = open_store(global)?;
-    let journal = store.journal(opts.tenant_id.as_deref())?;
+    let journal = super::context::journal(global, opts.tenant_id.as_deref())?;
     match global.output {
         OutputFormat::Json => output::json(&journal),
         OutputFormat::Text => {

@@ -8,9 +8,12 @@ mod history;
 mod output;
 mod providers;
 mod provision;
+mod remote;
+mod serve;
 mod spec;
 mod status;
 mod tenants;
+mod token;
 mod update;
 mod validate;
 
@@ -31,7 +34,8 @@ macro_rules! exit_status {
   3  invalid spec (malformed, past an input limit, the host's validation or the provider's)
   4  provider not found
   5  tenant not found
-  6  the sandbox contained the provider (trap, timeout, memory/fuel/stack/output/state limit, invalid result)"
+  6  the sandbox contained the provider (trap, timeout, memory/fuel/stack/output/state limit, invalid result)
+  7  the tenant exists already: provisioned with another spec (use update) or on another provider"
     };
 }
 pub(crate) use exit_status;
@@ -72,6 +76,13 @@ pub(crate) struct GlobalOpts {
     /// Only errors on stderr
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
+    /// Run tenant commands against this `landlord serve` (http(s)://HOST:PORT) instead of the
+    /// local state directory; the token comes from $LANDLORD_TOKEN or --token-file
+    #[arg(long, global = true, env = "LANDLORD_SERVER", value_name = "URL")]
+    server: Option<String>,
+    /// A file whose first line is the token for --server (when $LANDLORD_TOKEN is not set)
+    #[arg(long, global = true, env = "LANDLORD_TOKEN_FILE", value_name = "FILE")]
+    token_file: Option<PathBuf>,
 }
 
 /// Run a tenant operation on the calling thread's runtime (with timers:
@@ -96,6 +107,9 @@ enum Command {
     #[command(subcommand)]
     Tenants(tenants::Command),
     History(history::Opts),
+    Serve(serve::Opts),
+    #[command(subcommand)]
+    Token(token::Command),
 }
 
 pub(crate) fn main() -> ExitCode {
@@ -110,6 +124,8 @@ pub(crate) fn main() -> ExitCode {
         Command::Providers(command) => providers::run(&cli.global, command),
         Command::Tenants(command) => tenants::run(&cli.global, command),
         Command::History(opts) => history::run(&cli.global, opts),
+        Command::Serve(opts) => serve::run(&cli.global, opts),
+        Command::Token(command) => token::run(&cli.global, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

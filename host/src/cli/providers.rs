@@ -3,6 +3,11 @@
 use std::path::Path;
 
 use landlord::compute::{ComputeError, ErrorKind};
+use landlord::provider_set::ProviderSummary;
+use landlord::server::Problem;
+use reqwest::StatusCode;
+
+use super::remote::{Remote, RemoteProblem};
 use landlord::sandbox::{ProviderSettings, Runtime, RuntimeOptions};
 
 use super::context::{Context, is_path, sha256_hex};
@@ -36,6 +41,11 @@ pub(crate) enum Command {
 }
 
 pub(crate) fn run(global: &GlobalOpts, command: Command) -> anyhow::Result<()> {
+    if global.server.is_some() && !matches!(command, Command::List) {
+        return Err(super::remote::local_only(
+            "providers inspect and providers test read components on this machine",
+        ));
+    }
     match command {
         Command::List => list(global),
         Command::Inspect { target } => inspect(global, &target),
@@ -43,90 +53,37 @@ pub(crate) fn run(global: &GlobalOpts, command: Command) -> anyhow::Result<()> {
     }
 }
 
-/// One row of `providers list`: a loaded provider, or why it did not load.
-#[derive(Debug, serde::Serialize)]
-struct ProviderRow {
-    name: String,
-    source: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sha256: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    memory_mib: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    timeout_ms: Option<u128>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fuel: Option<u64>,
-    grants: Vec<&'static str>,
-    /// The origins of its outbound grant (empty: none).
-    outbound: Vec<String>,
-    /// The engines it is granted (empty: none).
-    engines: Vec<String>,
-    /// What its engine policy loosens (`key = value` each; empty: nothing,
-    /// or no engine).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    engine_policy_loosened: Vec<String>,
-    /// Its grants as the text listing shows them (outbound with its origins).
-    #[serde(skip)]
-    described: Vec<String>,
-    /// Why the provider could not be loaded; absent when it loaded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
 /// Load every configured provider and list them; one that cannot be loaded
 /// is listed with its error, and the command then fails with that error.
 fn list(global: &GlobalOpts) -> anyhow::Result<()> {
-    let ctx = Context::open(global)?;
-    let mut first_error = None;
-    let rows: Vec<ProviderRow> = ctx
-        .providers
-        .load_all()
-        .into_iter()
-        .map(|(name, loaded)| match loaded {
-            Ok(info) => ProviderRow {
-                name,
-                source: info.source,
-                sha256: Some(info.sha256),
-                memory_mib: Some((info.limits.memory_bytes >> 20) as u64),
-                timeout_ms: Some(info.limits.timeout.as_millis()),
-                fuel: info.limits.fuel,
-                grants: info.grants.names(),
-                outbound: info
-                    .grants
-                    .outbound()
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect(),
-                engines: engine_list(&info.grants),
-                engine_policy_loosened: info
-                    .grants
-                    .engine()
-                    .map(|(_, policy)| policy.loosened())
-                    .unwrap_or_default(),
-                described: info.grants.describe(),
-                error: None,
-            },
-            Err(err) => {
-                let row = ProviderRow {
-                    source: ctx.providers.origin(&name).unwrap_or_default(),
-                    name,
-                    sha256: None,
-                    memory_mib: None,
-                    timeout_ms: None,
-                    fuel: None,
-                    grants: Vec::new(),
-                    outbound: Vec::new(),
-                    engines: Vec::new(),
-                    engine_policy_loosened: Vec::new(),
-                    described: Vec::new(),
-                    error: Some(err.to_string()),
-                };
-                first_error.get_or_insert(err);
-                row
-            }
-        })
-        .collect();
-    match ctx.format {
+    let mut first_error: Option<anyhow::Error> = None;
+    let rows: Vec<ProviderSummary> = match Remote::from_global(global)? {
+        Some(remote) => {
+            let rows = remote.providers()?;
+            first_error = rows.iter().find_map(|row| {
+                let detail = row.error.clone()?;
+                let mut problem = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "load", detail);
+                problem.provider = Some(row.name.clone());
+                Some(RemoteProblem(problem).into())
+            });
+            rows
+        }
+        None => {
+            let ctx = Context::open(global)?;
+            ctx.providers()
+                .load_all()
+                .into_iter()
+                .map(|(name, loaded)| {
+                    let row = ctx.providers().summary(&name, &loaded);
+                    if let Err(err) = loaded {
+                        first_error.get_or_insert(err.into());
+                    }
+                    row
+                })
+                .collect()
+        }
+    };
+    match global.output {
         OutputFormat::Json => output::json(&rows)?,
         OutputFormat::Text => {
             let rows: Vec<Vec<String>> = rows
@@ -161,7 +118,7 @@ fn list(global: &GlobalOpts) -> anyhow::Result<()> {
     }
     match first_error {
         None => Ok(()),
-        Some(err) => Err(err.into()),
+        Some(err) => Err(err),
     }
 }
 
@@ -183,13 +140,13 @@ fn resolve(
         return Ok((target.to_owned(), bytes, ProviderSettings::default()));
     }
     let ctx = Context::open(global)?;
-    let source = match ctx.providers.source(target) {
+    let source = match ctx.providers().source(target) {
         Err(err) if err.kind() == ErrorKind::ProviderNotFound => anyhow::bail!(
             "no provider named '{target}' is configured (try `landlord providers list`)"
         ),
         source => source?,
     };
-    let settings = ctx.providers.settings(target)?;
+    let settings = ctx.providers().settings(target)?;
     Ok((source.origin, source.bytes.into_owned(), settings))
 }
 

@@ -1,10 +1,8 @@
 //! `landlord provision <spec-file>`
 
-use landlord::compute::{Operation, validate_compute_spec};
-
 use super::output::{self, OutputFormat};
 use super::spec::SpecArgs;
-use super::{GlobalOpts, block_on, exit_status};
+use super::{GlobalOpts, exit_status};
 
 /// Provision a tenant from a spec file (JSON or YAML)
 #[derive(Debug, clap::Args)]
@@ -18,20 +16,9 @@ pub(crate) struct Opts {
 }
 
 pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
-    let (ctx, spec) = opts.spec.open(global)?;
-    validate_compute_spec(&spec)?;
-    ctx.load(&spec.provider_type)?;
-    let _lock = ctx.lock_tenant(&spec.tenant_id)?;
-    let outcome = block_on(ctx.manager.provision_tenant(&spec))?;
-    ctx.index(
-        Operation::Provision,
-        &spec.tenant_id,
-        &spec.provider_type,
-        Some(&spec),
-        &outcome,
-    )?;
-    let result = outcome?;
-    match ctx.format {
+    let (backend, spec) = opts.spec.open(global)?;
+    let result = backend.provision(spec)?;
+    match global.output {
         OutputFormat::Json => output::json(&result),
         OutputFormat::Text => {
             let mut lines = vec![format!(

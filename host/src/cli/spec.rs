@@ -10,7 +10,7 @@ use landlord::compute::{
 use landlord::input::FileKind;
 
 use super::GlobalOpts;
-use super::context::Context;
+use super::context::Backend;
 
 /// A spec file and a provider override, as `provision`, `update` and
 /// `validate` take them.
@@ -24,13 +24,14 @@ pub(crate) struct SpecArgs {
 }
 
 impl SpecArgs {
-    /// Read the spec, then open the context (a bad file never touches the
-    /// state directory), and apply `--provider` or the default provider.
-    pub(crate) fn open(&self, global: &GlobalOpts) -> anyhow::Result<(Context, TenantComputeSpec)> {
+    /// Read the spec, then open the backend (a bad file never touches the
+    /// state directory or the server), and apply `--provider` or the
+    /// default provider.
+    pub(crate) fn open(&self, global: &GlobalOpts) -> anyhow::Result<(Backend, TenantComputeSpec)> {
         let mut spec = read(&self.spec)?;
-        let ctx = Context::open(global)?;
-        ctx.choose_provider(&mut spec, self.provider.as_deref());
-        Ok((ctx, spec))
+        let backend = Backend::open(global)?;
+        backend.choose_provider(&mut spec, self.provider.as_deref());
+        Ok((backend, spec))
     }
 }
 

@@ -1,8 +1,8 @@
 //! `landlord status <tenant-id>`
 
-use super::context::{Context, TenantArgs};
+use super::context::{Backend, TenantArgs};
 use super::output::{self, OutputFormat};
-use super::{GlobalOpts, block_on, exit_status};
+use super::{GlobalOpts, exit_status};
 
 /// Show a tenant's current state, as its provider reports it
 #[derive(Debug, clap::Args)]
@@ -16,14 +16,9 @@ pub(crate) struct Opts {
 }
 
 pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
-    let ctx = Context::open(global)?;
-    let provider = opts.tenant.provider(&ctx)?;
-    ctx.load(&provider)?;
-    let status = block_on(
-        ctx.manager
-            .get_tenant_status(&opts.tenant.tenant_id, &provider),
-    )??;
-    match ctx.format {
+    let backend = Backend::open(global)?;
+    let status = backend.status(&opts.tenant.tenant_id, opts.tenant.flag())?;
+    match global.output {
         OutputFormat::Json => output::json(&status),
         OutputFormat::Text => {
             let mut lines = vec![format!(

@@ -1,6 +1,5 @@
 //! `landlord tenants list`
 
-use super::context::open_store;
 use super::output::{self, OutputFormat};
 use super::{GlobalOpts, exit_status};
 
@@ -14,8 +13,7 @@ pub(crate) enum Command {
 
 pub(crate) fn run(global: &GlobalOpts, command: Command) -> anyhow::Result<()> {
     let Command::List = command;
-    let (_, _, store) = open_store(global)?;
-    let tenants = store.tenants()?;
+    let tenants = super::context::tenants(global)?;
     match global.output {
         OutputFormat::Json => output::json(&tenants),
         OutputFormat::Text => {
@@ -25,7 +23,7 @@ pub(crate) fn run(global: &GlobalOpts, command: Command) -> anyhow::Result<()> {
                     vec![
                         t.tenant_id.clone(),
                         t.provider.clone(),
-                        t.state.clone(),
+                        t.state.to_string(),
                         format!("{} ({})", t.last_operation, t.last_outcome),
                         t.updated_at.format("%Y-%m-%d %H:%M:%S").to_string(),
                     ]

@@ -1,10 +1,10 @@
 //! `landlord update <tenant-id> <spec-file>`
 
-use landlord::compute::{Operation, UpdateStatus, validate_compute_spec};
+use landlord::compute::UpdateStatus;
 
 use super::output::{self, OutputFormat};
 use super::spec::SpecArgs;
-use super::{GlobalOpts, block_on, exit_status};
+use super::{GlobalOpts, exit_status};
 
 /// Bring an existing tenant to a new spec, listing what changed
 #[derive(Debug, clap::Args)]
@@ -20,20 +20,9 @@ pub(crate) struct Opts {
 }
 
 pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
-    let (ctx, spec) = opts.spec.open(global)?;
-    validate_compute_spec(&spec)?;
-    ctx.load(&spec.provider_type)?;
-    let _lock = ctx.lock_tenant(&opts.tenant_id)?;
-    let outcome = block_on(ctx.manager.update_tenant(&opts.tenant_id, &spec))?;
-    ctx.index(
-        Operation::Update,
-        &opts.tenant_id,
-        &spec.provider_type,
-        Some(&spec),
-        &outcome,
-    )?;
-    let result = outcome?;
-    match ctx.format {
+    let (backend, spec) = opts.spec.open(global)?;
+    let result = backend.update(&opts.tenant_id, spec)?;
+    match global.output {
         OutputFormat::Json => output::json(&result),
         OutputFormat::Text if result.status == UpdateStatus::NoChanges => {
             output::lines(&[format!(

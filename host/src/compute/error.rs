@@ -12,7 +12,7 @@ pub type Result<T, E = ComputeError> = std::result::Result<T, E>;
 /// One problem with a spec, located by its JSON field path
 /// (`containers[1].ports[0].container_port`); an empty path means the spec as
 /// a whole.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FieldViolation {
     /// Where the problem is.
     pub path: String,
@@ -56,7 +56,7 @@ impl fmt::Display for Violations {
 }
 
 /// The provider operation a call was making, for errors and logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Operation {
     /// `name`
@@ -94,7 +94,7 @@ impl fmt::Display for Operation {
 }
 
 /// A resource whose limit a provider hit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum LimitKind {
     /// Linear memory (or tables, instances) beyond the provider's cap.
@@ -203,6 +203,20 @@ pub enum ComputeError {
         tenant_id: String,
     },
 
+    /// The tenant already exists in a form this request cannot change: a
+    /// provision of a provisioned tenant with a different spec (an update
+    /// changes a spec), or on another provider (destroy it there first).
+    /// The host refuses it before calling the provider.
+    #[error("tenant '{tenant_id}' already exists on provider '{provider}': {reason}")]
+    TenantExists {
+        /// The provider that holds the tenant.
+        provider: String,
+        /// The tenant.
+        tenant_id: String,
+        /// Why the request conflicts with it, and what to do instead.
+        reason: String,
+    },
+
     /// Any other failure the provider reported (for example while destroying).
     #[error("provider '{provider}' failed in {operation}: {message}")]
     OperationFailed {
@@ -298,7 +312,7 @@ pub enum ComputeError {
 
 /// The kind of a [`ComputeError`], for matching without the details (tests,
 /// exit codes, metrics).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// [`ComputeError::ProviderNotFound`]
@@ -315,6 +329,8 @@ pub enum ErrorKind {
     UpdateFailed,
     /// [`ComputeError::TenantNotFound`]
     TenantNotFound,
+    /// [`ComputeError::TenantExists`]
+    TenantExists,
     /// [`ComputeError::OperationFailed`]
     OperationFailed,
     /// [`ComputeError::Load`]
@@ -354,6 +370,7 @@ impl ErrorKind {
                 | ErrorKind::InvalidProviderName
                 | ErrorKind::InvalidSpec
                 | ErrorKind::TenantNotFound
+                | ErrorKind::TenantExists
         )
     }
 }
@@ -369,6 +386,7 @@ impl ComputeError {
             ComputeError::ProvisionFailed { .. } => ErrorKind::ProvisionFailed,
             ComputeError::UpdateFailed { .. } => ErrorKind::UpdateFailed,
             ComputeError::TenantNotFound { .. } => ErrorKind::TenantNotFound,
+            ComputeError::TenantExists { .. } => ErrorKind::TenantExists,
             ComputeError::OperationFailed { .. } => ErrorKind::OperationFailed,
             ComputeError::Load { .. } => ErrorKind::Load,
             ComputeError::Trap { .. } => ErrorKind::Trap,
@@ -392,6 +410,46 @@ impl ComputeError {
         ComputeError::InvalidSpec {
             provider: None,
             violations: Violations(violations),
+        }
+    }
+
+    /// The provider the error names (a registry name, or a component's
+    /// source for a load error), if any.
+    pub fn provider(&self) -> Option<&str> {
+        match self {
+            ComputeError::ProviderNotFound { name, .. }
+            | ComputeError::ProviderConflict { name }
+            | ComputeError::InvalidProviderName { name, .. } => Some(name.as_str()),
+            ComputeError::InvalidSpec { provider, .. } => provider.as_deref(),
+            ComputeError::Load { source_name, .. } => Some(source_name.as_str()),
+            ComputeError::ProvisionFailed { provider, .. }
+            | ComputeError::UpdateFailed { provider, .. }
+            | ComputeError::TenantNotFound { provider, .. }
+            | ComputeError::TenantExists { provider, .. }
+            | ComputeError::OperationFailed { provider, .. }
+            | ComputeError::Trap { provider, .. }
+            | ComputeError::Timeout { provider, .. }
+            | ComputeError::State { provider, .. }
+            | ComputeError::InvalidResult { provider, .. }
+            | ComputeError::OutboundDenied { provider, .. }
+            | ComputeError::ResourceLimit { provider, .. } => Some(provider.as_str()),
+        }
+        .filter(|name| !name.is_empty())
+    }
+
+    /// The operation the error happened in, when it names one.
+    pub fn operation(&self) -> Option<Operation> {
+        match self {
+            ComputeError::ProvisionFailed { .. } => Some(Operation::Provision),
+            ComputeError::UpdateFailed { .. } => Some(Operation::Update),
+            ComputeError::OperationFailed { operation, .. }
+            | ComputeError::Trap { operation, .. }
+            | ComputeError::Timeout { operation, .. }
+            | ComputeError::State { operation, .. }
+            | ComputeError::InvalidResult { operation, .. }
+            | ComputeError::OutboundDenied { operation, .. }
+            | ComputeError::ResourceLimit { operation, .. } => Some(*operation),
+            _ => None,
         }
     }
 

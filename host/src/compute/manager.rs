@@ -7,12 +7,12 @@ use std::time::Instant;
 
 use tracing::Instrument;
 
-use super::error::{FieldViolation, Operation, Result};
+use super::error::{Operation, Result};
 use super::provider::Provider;
 use super::registry::Registry;
 use super::tenant_locks::TenantLocks;
 use super::types::{ComputeStatus, ProvisionResult, TenantComputeSpec, UpdateResult};
-use super::validation::{quoted, reject_if_any, spec_violations, validate_tenant_id};
+use super::validation::{ValidSpec, validate_tenant_id};
 
 /// Routes tenant operations to registered providers. A provider never sees a
 /// spec that failed validation, and operations on one tenant run one at a
@@ -40,7 +40,12 @@ impl Manager {
 
     /// Validate `spec`, then provision it with the provider it names.
     pub async fn provision_tenant(&self, spec: &TenantComputeSpec) -> Result<ProvisionResult> {
-        reject_if_any(spec_violations(spec))?;
+        self.provision_valid(ValidSpec::check(spec)?).await
+    }
+
+    /// Provision a spec already validated.
+    pub async fn provision_valid(&self, spec: ValidSpec<'_>) -> Result<ProvisionResult> {
+        let spec = spec.spec();
         self.call(
             Operation::Provision,
             &spec.provider_type,
@@ -57,18 +62,14 @@ impl Manager {
         tenant_id: &str,
         spec: &TenantComputeSpec,
     ) -> Result<UpdateResult> {
-        let mut violations = spec_violations(spec);
-        if spec.tenant_id != tenant_id {
-            violations.push(FieldViolation::new(
-                "tenant_id",
-                format!(
-                    "{} does not match the tenant being updated ({}); a spec cannot move to another tenant",
-                    quoted(&spec.tenant_id),
-                    quoted(tenant_id)
-                ),
-            ));
-        }
-        reject_if_any(violations)?;
+        self.update_valid(ValidSpec::check_update(tenant_id, spec)?)
+            .await
+    }
+
+    /// Update the tenant of a spec already validated for that update.
+    pub async fn update_valid(&self, spec: ValidSpec<'_>) -> Result<UpdateResult> {
+        let spec = spec.spec();
+        let tenant_id = spec.tenant_id.as_str();
         self.call(
             Operation::Update,
             &spec.provider_type,
@@ -110,7 +111,12 @@ impl Manager {
     /// Validate `spec` structurally, then ask its provider to validate it;
     /// nothing is provisioned.
     pub async fn validate_tenant_spec(&self, spec: &TenantComputeSpec) -> Result<()> {
-        reject_if_any(spec_violations(spec))?;
+        self.validate_valid(ValidSpec::check(spec)?).await
+    }
+
+    /// Ask the provider of a spec already validated to validate it.
+    pub async fn validate_valid(&self, spec: ValidSpec<'_>) -> Result<()> {
+        let spec = spec.spec();
         self.call(
             Operation::Validate,
             &spec.provider_type,
@@ -185,7 +191,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::compute::error::{ComputeError, ErrorKind, Operation};
+    use crate::compute::error::{ComputeError, ErrorKind, FieldViolation, Operation};
     use crate::compute::test_double::StubProvider;
     use crate::compute::types::*;
 

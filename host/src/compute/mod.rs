@@ -3,11 +3,12 @@
 //! ([`parse_spec`]). Nothing here knows about wasm.
 
 pub mod error;
+mod json_shape;
 pub mod manager;
 pub mod provider;
 pub mod registry;
 pub mod spec_input;
-mod tenant_locks;
+pub(crate) mod tenant_locks;
 #[cfg(test)]
 pub(crate) mod test_double;
 pub mod types;
@@ -25,6 +26,6 @@ pub use spec_input::{
 };
 pub use types::*;
 pub use validation::{
-    IDENTIFIER_RULE, MAX_IDENTIFIER_LEN, check_dns_label, check_provider_name, spec_violations,
-    validate_compute_spec, validate_tenant_id,
+    IDENTIFIER_RULE, MAX_IDENTIFIER_LEN, ValidSpec, check_dns_label, check_provider_name,
+    spec_violations, validate_compute_spec, validate_tenant_id,
 };

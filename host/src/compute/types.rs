@@ -5,12 +5,17 @@
 //! [`validate_compute_spec`](super::validate_compute_spec) and comes back as a
 //! violation with its field path instead of failing inside a JSON parser.
 //! Likewise `protocol` and a health check's `type` keep an unrecognised value
-//! (`Other`) so validation can name it.
+//! (`Other`) so validation can name it; in the OpenAPI schema they are
+//! strings, since any string parses and validation names the wrong ones.
+//! A struct-typed field is read from an object only (see
+//! [`json_shape`](super::json_shape)).
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use super::json_shape::{integer, object, objects, optional_integer, optional_object};
 
 /// The JSON name of a unit enum value (`UpdateStatus::NoChanges` →
 /// `no_changes`), as the seed's JSON and the journal spell it; `None` for
@@ -26,7 +31,7 @@ pub fn wire_name<T: Serialize>(value: &T) -> Option<String> {
 pub type StringMap = BTreeMap<String, String>;
 
 /// The desired state of one tenant's compute.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantComputeSpec {
     /// Tenant identifier, a DNS label: 1 to 63 characters of `[a-z0-9-]`,
@@ -37,16 +42,20 @@ pub struct TenantComputeSpec {
     #[serde(default)]
     pub provider_type: String,
     /// The tenant's containers, at least one.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects")]
     pub containers: Vec<ContainerSpec>,
     /// Resources for the tenant as a whole (CPU and memory at least 128).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     pub resources: ResourceRequirements,
     /// Network placement.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     pub networking: NetworkConfig,
     /// Secrets the containers need, by reference.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "objects"
+    )]
     pub secrets: Vec<SecretReference>,
     /// Labels for organising and filtering.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -57,7 +66,7 @@ pub struct TenantComputeSpec {
 }
 
 /// One container of a tenant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContainerSpec {
     /// Identifier within the tenant, unique in the spec; a DNS label like
@@ -78,13 +87,25 @@ pub struct ContainerSpec {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: StringMap,
     /// Exposed ports.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "objects"
+    )]
     pub ports: Vec<PortMapping>,
     /// Health checking, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_object"
+    )]
     pub health_check: Option<HealthCheckConfig>,
     /// Container-specific resources.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_object"
+    )]
     pub resources: Option<ResourceRequirements>,
 }
 
@@ -103,16 +124,22 @@ pub enum Protocol {
 }
 
 /// How a container port is exposed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PortMapping {
     /// Port inside the container, 1–65535.
+    #[serde(deserialize_with = "integer")]
     pub container_port: i64,
     /// Port on the host, 1–65535; absent lets the provider choose.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_integer"
+    )]
     pub host_port: Option<i64>,
-    /// Transport protocol.
+    /// Transport protocol: `tcp` (the default) or `udp`.
     #[serde(default)]
+    #[schema(value_type = String, example = "tcp")]
     pub protocol: Protocol,
     /// Optional identifier of this port.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -135,50 +162,69 @@ pub enum HealthCheckType {
 }
 
 /// Health checking parameters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HealthCheckConfig {
     /// The check method: `http`, `tcp` or `exec`.
     #[serde(rename = "type")]
+    #[schema(value_type = String, example = "http")]
     pub check_type: HealthCheckType,
     /// Path for HTTP checks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_path: Option<String>,
     /// Port for HTTP and TCP checks, 1–65535.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_integer"
+    )]
     pub port: Option<i64>,
     /// Command for exec checks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub command: Vec<String>,
     /// Seconds between checks, at least 5.
+    #[serde(deserialize_with = "integer")]
     pub interval_seconds: i64,
     /// Seconds per check, at least 1 and less than `interval_seconds`.
+    #[serde(deserialize_with = "integer")]
     pub timeout_seconds: i64,
     /// Consecutive successes before healthy, at least 1 when set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_integer"
+    )]
     pub healthy_threshold: Option<i64>,
     /// Consecutive failures before unhealthy, at least 1 when set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_integer"
+    )]
     pub unhealthy_threshold: Option<i64>,
 }
 
 /// Compute resources.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceRequirements {
     /// CPU in millicores (1000 = one CPU), at least 128.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integer")]
     pub cpu: i64,
     /// Memory in MiB, at least 128.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integer")]
     pub memory: i64,
     /// Ephemeral storage in MiB.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_integer"
+    )]
     pub storage: Option<i64>,
 }
 
 /// Network placement.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkConfig {
     /// Whether to assign a public IP address.
@@ -191,12 +237,16 @@ pub struct NetworkConfig {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subnets: Vec<String>,
     /// DNS settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_object"
+    )]
     pub dns: Option<DnsConfig>,
 }
 
 /// DNS settings.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DnsConfig {
     /// Host name for the tenant.
@@ -208,7 +258,7 @@ pub struct DnsConfig {
 }
 
 /// A reference to a secret held elsewhere; never the secret's value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecretReference {
     /// Name of the secret (the only part the host ever logs).
@@ -223,7 +273,7 @@ pub struct SecretReference {
 }
 
 /// Outcome of a provision call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProvisionStatus {
     /// The tenant's compute exists.
@@ -235,7 +285,7 @@ pub enum ProvisionStatus {
 }
 
 /// How a tenant can be reached.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Endpoint {
     /// Kind of endpoint: `http`, `https`, `tcp`, `udp`, `grpc`, ….
     #[serde(rename = "type")]
@@ -250,7 +300,7 @@ pub struct Endpoint {
 }
 
 /// What a provision call did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProvisionResult {
     /// The tenant provisioned.
     pub tenant_id: String,
@@ -271,7 +321,7 @@ pub struct ProvisionResult {
 }
 
 /// Outcome of an update call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UpdateStatus {
     /// The changes were applied.
@@ -285,7 +335,7 @@ pub enum UpdateStatus {
 }
 
 /// What an update call did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UpdateResult {
     /// The tenant updated.
     pub tenant_id: String,
@@ -303,7 +353,7 @@ pub struct UpdateResult {
 }
 
 /// State of a tenant's deployment as a whole.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ComputeState {
     /// Everything is up.
@@ -321,7 +371,7 @@ pub enum ComputeState {
 }
 
 /// Overall health assessment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HealthStatus {
     /// Health checks pass.
@@ -333,7 +383,7 @@ pub enum HealthStatus {
 }
 
 /// State of one container.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ContainerStatus {
     /// The container's name from the spec.
     pub name: String,
@@ -349,7 +399,7 @@ pub struct ContainerStatus {
 }
 
 /// Current state of a tenant's compute.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ComputeStatus {
     /// The tenant asked about.
     pub tenant_id: String,

@@ -41,6 +41,46 @@ pub fn validate_tenant_id(tenant_id: &str) -> Result<()> {
     reject_if_any(out.0)
 }
 
+/// A spec that passed validation ([`spec_violations`]): what the
+/// [`Manager`](super::Manager)'s `*_valid` operations take, so a caller that
+/// validated early (before loading a provider or taking a lock) does not
+/// validate twice.
+#[derive(Debug, Clone, Copy)]
+pub struct ValidSpec<'a> {
+    spec: &'a TenantComputeSpec,
+}
+
+impl<'a> ValidSpec<'a> {
+    /// `spec`, if it has no violations; else `InvalidSpec` with all of them.
+    pub fn check(spec: &'a TenantComputeSpec) -> Result<Self> {
+        reject_if_any(spec_violations(spec))?;
+        Ok(Self { spec })
+    }
+
+    /// `spec` as an update of `tenant_id`: valid, and for that tenant (a
+    /// spec cannot move to another one).
+    pub fn check_update(tenant_id: &str, spec: &'a TenantComputeSpec) -> Result<Self> {
+        let mut violations = spec_violations(spec);
+        if spec.tenant_id != tenant_id {
+            violations.push(FieldViolation::new(
+                "tenant_id",
+                format!(
+                    "{} does not match the tenant being updated ({}); a spec cannot move to another tenant",
+                    quoted(&spec.tenant_id),
+                    quoted(tenant_id)
+                ),
+            ));
+        }
+        reject_if_any(violations)?;
+        Ok(Self { spec })
+    }
+
+    /// The spec.
+    pub fn spec(&self) -> &'a TenantComputeSpec {
+        self.spec
+    }
+}
+
 /// `Ok` when `violations` is empty, else [`ComputeError::InvalidSpec`].
 pub(crate) fn reject_if_any(violations: Vec<FieldViolation>) -> Result<()> {
     if violations.is_empty() {

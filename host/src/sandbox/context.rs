@@ -13,7 +13,7 @@ use super::host::http::{GuestHttp, Reach};
 use super::host::log::GuestLog;
 use super::limits::{GuestLimiter, Limits};
 use crate::compute::Operation;
-use crate::state::{CallRecord, StateError, StateStore, StateWrite};
+use crate::state::{FinishedCall, StateError, StateStore, StateWrite};
 
 /// Everything a provider's host imports can reach during one call. Each
 /// import is linked to its own part (`log`, `config`, `state`), so none of
@@ -206,13 +206,14 @@ impl StateTransaction {
         Ok(keys.into_iter().collect())
     }
 
-    /// Write everything buffered and journal the call, atomically.
-    pub(crate) fn commit(self, record: Option<&CallRecord>) -> Result<(), StateError> {
-        if self.writes.is_empty() && record.is_none() {
+    /// Write everything buffered, journal the call and index its tenant,
+    /// atomically.
+    pub(crate) fn commit(self, call: Option<&FinishedCall>) -> Result<(), StateError> {
+        if self.writes.is_empty() && call.is_none() {
             return Ok(());
         }
         let writes: Vec<StateWrite> = self.writes.into_iter().collect();
-        self.store.finish_call(&self.provider, &writes, record)
+        self.store.finish_call(&self.provider, &writes, call)
     }
 }
 

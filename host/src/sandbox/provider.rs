@@ -33,7 +33,7 @@ use crate::compute::{
     ComputeError, ComputeStatus, IDENTIFIER_RULE, LimitKind, Operation, Provider, ProvisionResult,
     Result, TenantComputeSpec, UpdateResult, check_provider_name,
 };
-use crate::state::{CallOutcome, CallRecord, MemoryStateStore, StateStore};
+use crate::state::{CallOutcome, CallRecord, FinishedCall, MemoryStateStore, StateStore};
 use crate::text::{escape_bounded, for_message};
 
 /// A provider backed by a WebAssembly component. Cheap to clone; the
@@ -74,15 +74,29 @@ pub struct IdleInstance {
 type GuestOutcome<T> = std::result::Result<T, wit::ProviderError>;
 
 /// One export call: its operation, the tenant it is about, how to make it,
-/// and how to check its result before its state writes are kept.
+/// how to check its result before its state writes are kept, and what the
+/// tenant index keeps of it.
 trait GuestCall: Send + 'static {
-    /// What the call returns when the guest succeeds.
+    /// What the guest returns when it succeeds.
     type Output: Send + 'static;
+    /// What the call returns to its caller: the output in the host's types.
+    type Value: Send + 'static;
     const OPERATION: Operation;
     fn tenant_id(&self) -> &str;
     /// Refuse a result the host will not pass on (see `results.rs`).
     fn check(_site: &CallSite<'_>, _output: &Self::Output) -> Result<()> {
         Ok(())
+    }
+    /// The output in the host's types (after [`check`](Self::check)).
+    fn convert(output: Self::Output) -> Self::Value;
+    /// The spec this call applies, as the tenant index keeps it (taken out
+    /// of the call before the call is made).
+    fn take_applied(&mut self) -> Option<serde_json::Value> {
+        None
+    }
+    /// The value as the tenant index keeps it.
+    fn indexed(_value: &Self::Value) -> Option<serde_json::Value> {
+        None
     }
     fn invoke(
         self,
@@ -92,17 +106,22 @@ trait GuestCall: Send + 'static {
 }
 
 struct NameCall;
-struct ProvisionCall(wit::TenantComputeSpec);
-struct UpdateCall(String, wit::TenantComputeSpec);
+/// The spec for the guest, and as JSON for the tenant index.
+struct ProvisionCall(wit::TenantComputeSpec, serde_json::Value);
+struct UpdateCall(String, wit::TenantComputeSpec, serde_json::Value);
 struct DestroyCall(String);
 struct GetStatusCall(String);
 struct ValidateCall(wit::TenantComputeSpec);
 
 impl GuestCall for NameCall {
     type Output = String;
+    type Value = String;
     const OPERATION: Operation = Operation::Name;
     fn tenant_id(&self) -> &str {
         ""
+    }
+    fn convert(output: String) -> String {
+        output
     }
     async fn invoke(
         self,
@@ -116,12 +135,22 @@ impl GuestCall for NameCall {
 
 impl GuestCall for ProvisionCall {
     type Output = wit::ProvisionResult;
+    type Value = ProvisionResult;
     const OPERATION: Operation = Operation::Provision;
     fn tenant_id(&self) -> &str {
         &self.0.tenant_id
     }
     fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()> {
         site.check_provision(output)
+    }
+    fn convert(output: Self::Output) -> ProvisionResult {
+        provision_result_from_wit(output, Utc::now())
+    }
+    fn take_applied(&mut self) -> Option<serde_json::Value> {
+        Some(std::mem::take(&mut self.1))
+    }
+    fn indexed(value: &ProvisionResult) -> Option<serde_json::Value> {
+        serde_json::to_value(value).ok()
     }
     async fn invoke(
         self,
@@ -134,12 +163,22 @@ impl GuestCall for ProvisionCall {
 
 impl GuestCall for UpdateCall {
     type Output = wit::UpdateResult;
+    type Value = UpdateResult;
     const OPERATION: Operation = Operation::Update;
     fn tenant_id(&self) -> &str {
         &self.0
     }
     fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()> {
         site.check_update(output)
+    }
+    fn convert(output: Self::Output) -> UpdateResult {
+        update_result_from_wit(output, Utc::now())
+    }
+    fn take_applied(&mut self) -> Option<serde_json::Value> {
+        Some(std::mem::take(&mut self.2))
+    }
+    fn indexed(value: &UpdateResult) -> Option<serde_json::Value> {
+        serde_json::to_value(value).ok()
     }
     async fn invoke(
         self,
@@ -152,9 +191,13 @@ impl GuestCall for UpdateCall {
 
 impl GuestCall for DestroyCall {
     type Output = ();
+    type Value = ();
     const OPERATION: Operation = Operation::Destroy;
     fn tenant_id(&self) -> &str {
         &self.0
+    }
+    fn convert(output: ()) {
+        output
     }
     async fn invoke(
         self,
@@ -167,12 +210,16 @@ impl GuestCall for DestroyCall {
 
 impl GuestCall for GetStatusCall {
     type Output = wit::ComputeStatus;
+    type Value = ComputeStatus;
     const OPERATION: Operation = Operation::GetStatus;
     fn tenant_id(&self) -> &str {
         &self.0
     }
     fn check(site: &CallSite<'_>, output: &Self::Output) -> Result<()> {
         site.check_status(output)
+    }
+    fn convert(output: Self::Output) -> ComputeStatus {
+        compute_status_from_wit(output, Utc::now())
     }
     async fn invoke(
         self,
@@ -185,9 +232,13 @@ impl GuestCall for GetStatusCall {
 
 impl GuestCall for ValidateCall {
     type Output = ();
+    type Value = ();
     const OPERATION: Operation = Operation::Validate;
     fn tenant_id(&self) -> &str {
         &self.0.tenant_id
+    }
+    fn convert(output: ()) {
+        output
     }
     async fn invoke(
         self,
@@ -338,7 +389,7 @@ impl WasmProvider {
 
     /// Run `call` in the caller's task, or, outside a tokio runtime, on this
     /// thread's call runtime.
-    async fn run<C: GuestCall>(&self, call: C) -> Result<C::Output> {
+    async fn run<C: GuestCall>(&self, call: C) -> Result<C::Value> {
         if tokio::runtime::Handle::try_current().is_ok() {
             return self.inner.call(call).await;
         }
@@ -348,7 +399,7 @@ impl WasmProvider {
 
 impl Inner {
     /// [`call`](Self::call) driven to completion on this thread.
-    fn call_blocking<C: GuestCall>(&self, call: C) -> Result<C::Output> {
+    fn call_blocking<C: GuestCall>(&self, call: C) -> Result<C::Value> {
         block_on_call_runtime(self.call(call)).unwrap_or_else(|err| {
             Err(ComputeError::Trap {
                 provider: self.name.to_string(),
@@ -363,13 +414,14 @@ impl Inner {
     /// accepted its answer; on a trap, timeout, limit or refused result they
     /// are dropped with the store. Either way the call is journaled, in the
     /// same store transaction as its writes.
-    async fn call<C: GuestCall>(&self, call: C) -> Result<C::Output> {
+    async fn call<C: GuestCall>(&self, mut call: C) -> Result<C::Value> {
         let operation = C::OPERATION;
         // Held until the store (and with it the instance) is gone.
         let _slot = self.runtime.call_slot().await;
         let mut store = self.new_store(operation)?;
 
         let tenant_id = call.tenant_id().to_owned();
+        let applied = call.take_applied();
         let started_at = Utc::now();
         let started = Instant::now();
         let timeout = self.limits.timeout;
@@ -407,7 +459,9 @@ impl Inner {
                 };
                 match accepted {
                     Ok(()) => (
-                        answer.map_err(|err| site.provider_error(err)),
+                        answer
+                            .map(C::convert)
+                            .map_err(|err| site.provider_error(err)),
                         Some(context.state.transaction),
                     ),
                     Err(refused) => (Err(refused), None),
@@ -442,16 +496,20 @@ impl Inner {
         // `name` is asked before the provider's state scope is known: what it
         // writes is dropped.
         let transaction = transaction.filter(|_| operation != Operation::Name);
-        // Only calls that may change a tenant are journaled; a read's writes
-        // (a provider should have none) are still kept with it.
-        let record = matches!(
+        // Only calls that may change a tenant are journaled (and indexed); a
+        // read's writes (a provider should have none) are still kept with it.
+        let finished_call = matches!(
             operation,
             Operation::Provision | Operation::Update | Operation::Destroy
         )
-        .then_some(&record);
-        let finished = match (transaction, record) {
-            (Some(transaction), record) => transaction.commit(record),
-            (None, Some(record)) => self.state.finish_call(&self.name, &[], Some(record)),
+        .then(|| FinishedCall {
+            record,
+            spec: applied,
+            result: verdict.as_ref().ok().and_then(C::indexed),
+        });
+        let finished = match (transaction, finished_call.as_ref()) {
+            (Some(transaction), call) => transaction.commit(call),
+            (None, Some(call)) => self.state.finish_call(&self.name, &[], Some(call)),
             (None, None) => Ok(()),
         };
         finished.map_err(|err| ComputeError::State {
@@ -645,6 +703,11 @@ fn stderr_tail(context: &CallContext) -> Option<String> {
     Some(for_message(&text[start..]))
 }
 
+/// A spec as the tenant index keeps it.
+fn spec_json(spec: &TenantComputeSpec) -> serde_json::Value {
+    serde_json::to_value(spec).unwrap_or(serde_json::Value::Null)
+}
+
 #[async_trait]
 impl Provider for WasmProvider {
     fn name(&self) -> &str {
@@ -652,15 +715,17 @@ impl Provider for WasmProvider {
     }
 
     async fn provision(&self, spec: &TenantComputeSpec) -> Result<ProvisionResult> {
-        let result = self.run(ProvisionCall(spec_to_wit(spec)?)).await?;
-        Ok(provision_result_from_wit(result, Utc::now()))
+        self.run(ProvisionCall(spec_to_wit(spec)?, spec_json(spec)))
+            .await
     }
 
     async fn update(&self, tenant_id: &str, spec: &TenantComputeSpec) -> Result<UpdateResult> {
-        let result = self
-            .run(UpdateCall(tenant_id.to_owned(), spec_to_wit(spec)?))
-            .await?;
-        Ok(update_result_from_wit(result, Utc::now()))
+        self.run(UpdateCall(
+            tenant_id.to_owned(),
+            spec_to_wit(spec)?,
+            spec_json(spec),
+        ))
+        .await
     }
 
     async fn destroy(&self, tenant_id: &str) -> Result<()> {
@@ -668,8 +733,7 @@ impl Provider for WasmProvider {
     }
 
     async fn get_status(&self, tenant_id: &str) -> Result<ComputeStatus> {
-        let status = self.run(GetStatusCall(tenant_id.to_owned())).await?;
-        Ok(compute_status_from_wit(status, Utc::now()))
+        self.run(GetStatusCall(tenant_id.to_owned())).await
     }
 
     async fn validate(&self, spec: &TenantComputeSpec) -> Result<()> {

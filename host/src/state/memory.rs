@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::{CallRecord, StateError, StateStore, StateWrite};
+use super::{
+    CallRecord, FinishedCall, StateError, StateStore, StateWrite, TenantEntry, TenantQuery,
+    next_entry,
+};
 
 /// Keeps every provider's state and the journal in memory, behind one
 /// read-write lock (concurrent calls read state in parallel).
@@ -21,6 +24,8 @@ struct Inner {
     /// so a quota check does not walk every entry.
     usage: BTreeMap<String, u64>,
     journal: Vec<CallRecord>,
+    /// tenant id → index entry.
+    tenants: BTreeMap<String, TenantEntry>,
 }
 
 impl MemoryStateStore {
@@ -94,11 +99,17 @@ impl StateStore for MemoryStateStore {
         &self,
         provider: &str,
         writes: &[StateWrite],
-        record: Option<&CallRecord>,
+        call: Option<&FinishedCall>,
     ) -> Result<(), StateError> {
         let mut inner = self.write();
         apply(&mut inner, provider, writes);
-        inner.journal.extend(record.cloned());
+        if let Some(call) = call {
+            inner.journal.push(call.record.clone());
+            let tenant_id = &call.record.tenant_id;
+            if let Some(entry) = next_entry(inner.tenants.get(tenant_id), call) {
+                inner.tenants.insert(tenant_id.clone(), entry);
+            }
+        }
         Ok(())
     }
 
@@ -111,6 +122,21 @@ impl StateStore for MemoryStateStore {
             .cloned()
             .collect())
     }
+
+    fn tenant(&self, tenant_id: &str) -> Result<Option<TenantEntry>, StateError> {
+        Ok(self.read().tenants.get(tenant_id).cloned())
+    }
+
+    fn tenants(&self, query: &TenantQuery) -> Result<Vec<TenantEntry>, StateError> {
+        Ok(self
+            .read()
+            .tenants
+            .values()
+            .filter(|entry| query.matches(entry))
+            .take(query.limit.unwrap_or(usize::MAX))
+            .cloned()
+            .collect())
+    }
 }
 
 #[cfg(test)]
@@ -119,9 +145,10 @@ pub(crate) mod tests {
 
     use super::*;
     use crate::compute::{ErrorKind, Operation};
-    use crate::state::CallOutcome;
+    use crate::state::{CallOutcome, TenantState};
 
-    pub(crate) fn record(tenant_id: &str, outcome: CallOutcome) -> CallRecord {
+    /// A finished provision of `tenant_id` by provider `p`.
+    pub(crate) fn record(tenant_id: &str, outcome: CallOutcome) -> FinishedCall {
         CallRecord {
             at: Utc::now(),
             provider: "p".into(),
@@ -130,6 +157,7 @@ pub(crate) mod tests {
             outcome,
             duration_ms: 1.5,
         }
+        .into()
     }
 
     #[test]
@@ -189,5 +217,20 @@ pub(crate) mod tests {
                 ..
             }
         ));
+        // The index followed the journal: `a` provisioned, `b` failed.
+        let tenants = store.tenants(&TenantQuery::default()).unwrap();
+        let states: Vec<_> = tenants
+            .iter()
+            .map(|t| (t.tenant_id.as_str(), t.state))
+            .collect();
+        assert_eq!(
+            states,
+            [("a", TenantState::Provisioned), ("b", TenantState::Failed)]
+        );
+        let query = TenantQuery {
+            state: Some(TenantState::Failed),
+            ..TenantQuery::default()
+        };
+        assert_eq!(store.tenants(&query).unwrap().len(), 1);
     }
 }

@@ -1,17 +1,22 @@
 //! The host's durable side: providers' key/value state and the operation
 //! journal. The sandbox reads state through a [`StateStore`] and buffers a
 //! call's writes; when the call ends it hands the writes (none, if the call
-//! was contained) and the call's [`CallRecord`] to
-//! [`StateStore::finish_call`], which keeps both or neither.
+//! was contained) and the call's [`FinishedCall`] to
+//! [`StateStore::finish_call`], which keeps the writes, the journal entry and
+//! the tenant index entry it implies ([`next_entry`]) all together or none.
 
+mod idempotency;
 pub(crate) mod memory;
 mod sqlite;
+mod tenants;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use idempotency::{RETENTION as IDEMPOTENCY_RETENTION, RememberedAnswer};
 pub use memory::MemoryStateStore;
-pub use sqlite::{SqliteStateStore, TenantEntry};
+pub use sqlite::SqliteStateStore;
+pub use tenants::{Outcome, TenantEntry, TenantQuery, TenantState, next_entry};
 
 use crate::compute::{ErrorKind, Operation};
 
@@ -24,7 +29,7 @@ pub type StateWrite = (String, Option<Vec<u8>>);
 pub struct StateError(pub String);
 
 /// How a provider call ended, for the journal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum CallOutcome {
     /// The provider returned a result.
@@ -41,7 +46,7 @@ pub enum CallOutcome {
 /// One entry of the operation journal: a provider call that may change a
 /// tenant (provision, update, destroy). Reads (status, validate) are not
 /// journaled: asking changes nothing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CallRecord {
     /// When the call started.
     pub at: DateTime<Utc>,
@@ -58,8 +63,32 @@ pub struct CallRecord {
     pub duration_ms: f64,
 }
 
+/// A provider call as it ends: its journal entry and, for the tenant index,
+/// the spec it applied and the result it returned (as JSON; provision and
+/// update).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinishedCall {
+    /// The journal entry.
+    pub record: CallRecord,
+    /// The spec the call applied, if it applies one.
+    pub spec: Option<serde_json::Value>,
+    /// What the call returned, if it succeeded with a result.
+    pub result: Option<serde_json::Value>,
+}
+
+impl From<CallRecord> for FinishedCall {
+    fn from(record: CallRecord) -> Self {
+        Self {
+            record,
+            spec: None,
+            result: None,
+        }
+    }
+}
+
 /// Key/value storage scoped by provider name (one provider's keys are
-/// invisible to every other), plus the journal of provider calls.
+/// invisible to every other), plus the journal of provider calls and the
+/// tenant index.
 pub trait StateStore: Send + Sync {
     /// The value of `key` for `provider`, if any.
     fn get(&self, provider: &str, key: &str) -> Result<Option<Vec<u8>>, StateError>;
@@ -70,15 +99,22 @@ pub trait StateStore: Send + Sync {
     /// Bytes (keys plus values) `provider` keeps, for its quota.
     fn usage(&self, provider: &str) -> Result<u64, StateError>;
 
-    /// End a call: apply `writes` for `provider` and append `record` (if
-    /// any) to the journal, atomically (all of it or nothing).
+    /// End a call: apply `writes` for `provider`, append `call`'s record (if
+    /// any) to the journal and update the tenant index as [`next_entry`]
+    /// says, atomically (all of it or nothing).
     fn finish_call(
         &self,
         provider: &str,
         writes: &[StateWrite],
-        record: Option<&CallRecord>,
+        call: Option<&FinishedCall>,
     ) -> Result<(), StateError>;
 
     /// The journal, oldest first: every call, or the calls about `tenant_id`.
     fn journal(&self, tenant_id: Option<&str>) -> Result<Vec<CallRecord>, StateError>;
+
+    /// The index entry of `tenant_id`, if the host has seen it.
+    fn tenant(&self, tenant_id: &str) -> Result<Option<TenantEntry>, StateError>;
+
+    /// The tenants `query` selects, by id.
+    fn tenants(&self, query: &TenantQuery) -> Result<Vec<TenantEntry>, StateError>;
 }

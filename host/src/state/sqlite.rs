@@ -11,7 +11,10 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::compute::wire_name;
 
-use super::{CallOutcome, CallRecord, StateError, StateStore, StateWrite};
+use super::{
+    CallOutcome, CallRecord, FinishedCall, StateError, StateStore, StateWrite, TenantEntry,
+    TenantQuery, next_entry,
+};
 
 /// How long a writer waits for another process's transaction before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -49,27 +52,25 @@ const SCHEMA_V1: &str = "
     PRAGMA user_version = 1;
 ";
 
-/// What the host knows of one tenant: which provider manages it, and how
-/// its last operation went (the CLI's tenant index).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct TenantEntry {
-    /// The tenant.
-    pub tenant_id: String,
-    /// The provider that manages it.
-    pub provider: String,
-    /// `provisioned`, `destroyed`, or `failed` when nothing succeeded yet.
-    pub state: String,
-    /// The last operation run on it.
-    pub last_operation: String,
-    /// `ok`, or the error kind of the last operation.
-    pub last_outcome: String,
-    /// The last spec applied, as JSON.
-    pub spec: Option<serde_json::Value>,
-    /// The last result, as JSON.
-    pub result: Option<serde_json::Value>,
-    /// When the entry last changed.
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
+/// Version 2 (1 → 2): the answers `landlord serve` remembers by
+/// `Idempotency-Key` (see `idempotency.rs`).
+const SCHEMA_V2: &str = "
+    CREATE TABLE idempotency (
+        caller       TEXT NOT NULL,
+        key          TEXT NOT NULL,
+        request      TEXT NOT NULL,
+        status       INTEGER NOT NULL,
+        content_type TEXT NOT NULL,
+        location     TEXT,
+        body         BLOB NOT NULL,
+        at           TEXT NOT NULL,
+        PRIMARY KEY (caller, key)
+    ) WITHOUT ROWID;
+    PRAGMA user_version = 2;
+";
+
+/// The schema version this landlord writes.
+const SCHEMA_VERSION: i64 = 2;
 
 /// Providers' state and the journal in a SQLite file.
 pub struct SqliteStateStore {
@@ -87,7 +88,7 @@ fn parse_name<T: serde::de::DeserializeOwned>(name: String) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(name)).ok()
 }
 
-fn unavailable(context: &str) -> impl Fn(rusqlite::Error) -> StateError + '_ {
+pub(super) fn unavailable(context: &str) -> impl Fn(rusqlite::Error) -> StateError + '_ {
     move |err| StateError(format!("{context}: {err}"))
 }
 
@@ -100,8 +101,22 @@ impl SqliteStateStore {
             .map_err(unavailable(&opening))?;
         // WAL lets readers go on while one process writes; NORMAL sync is
         // durable across a killed process (not across power loss).
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(unavailable(&opening))?;
+        // Switching a new database to WAL can answer "database is locked"
+        // at once, without waiting, while another process creates it: wait
+        // here as the busy timeout would.
+        let waited = std::time::Instant::now();
+        loop {
+            match conn.pragma_update(None, "journal_mode", "WAL") {
+                Ok(()) => break,
+                Err(rusqlite::Error::SqliteFailure(err, _))
+                    if err.code == rusqlite::ErrorCode::DatabaseBusy
+                        && waited.elapsed() < BUSY_TIMEOUT =>
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(err) => return Err(unavailable(&opening)(err)),
+            }
+        }
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(unavailable(&opening))?;
         // A CLI process opens, commits once and closes. Checkpointing the
@@ -123,7 +138,7 @@ impl SqliteStateStore {
         &self.path
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(super) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -134,7 +149,7 @@ impl SqliteStateStore {
         let current: i64 = conn
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .map_err(unavailable("reading the schema version"))?;
-        if current == 1 {
+        if current == SCHEMA_VERSION {
             return Ok(());
         }
         let tx = conn
@@ -143,100 +158,121 @@ impl SqliteStateStore {
         let version: i64 = tx
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .map_err(unavailable("reading the schema version"))?;
-        match version {
-            0 => tx
-                .execute_batch(SCHEMA_V1)
-                .map_err(unavailable("creating the schema"))?,
-            1 => {}
-            newer => {
-                return Err(StateError(format!(
-                    "{} has schema version {newer}, newer than this landlord understands (1); use a newer landlord",
-                    self.path.display()
-                )));
-            }
+        if version > SCHEMA_VERSION {
+            return Err(StateError(format!(
+                "{} has schema version {version}, newer than this landlord understands ({SCHEMA_VERSION}); use a newer landlord",
+                self.path.display()
+            )));
+        }
+        if version < 1 {
+            tx.execute_batch(SCHEMA_V1)
+                .map_err(unavailable("creating the schema"))?;
+        }
+        if version < 2 {
+            tx.execute_batch(SCHEMA_V2)
+                .map_err(unavailable("migrating the schema to version 2"))?;
         }
         tx.commit().map_err(unavailable("committing the schema"))
     }
 }
 
-impl SqliteStateStore {
-    /// Insert or replace the index entry of `entry.tenant_id`.
-    pub fn record_tenant(&self, entry: &TenantEntry) -> Result<(), StateError> {
-        let json = |value: &Option<serde_json::Value>| value.as_ref().map(ToString::to_string);
-        self.conn()
-            .execute(
-                "INSERT INTO tenants (tenant_id, provider, state, last_operation, last_outcome, spec, result, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (tenant_id) DO UPDATE SET provider = excluded.provider, state = excluded.state,
-                   last_operation = excluded.last_operation, last_outcome = excluded.last_outcome,
-                   spec = COALESCE(excluded.spec, spec), result = COALESCE(excluded.result, result),
-                   updated_at = excluded.updated_at",
-                params![
-                    entry.tenant_id,
-                    entry.provider,
-                    entry.state,
-                    entry.last_operation,
-                    entry.last_outcome,
-                    json(&entry.spec),
-                    json(&entry.result),
-                    entry.updated_at.to_rfc3339(),
-                ],
-            )
-            .map(drop)
-            .map_err(unavailable("writing the tenant index"))
-    }
+/// Insert or replace the index entry of `entry.tenant_id`.
+fn write_tenant(conn: &Connection, entry: &TenantEntry) -> Result<(), StateError> {
+    let json = |value: &Option<serde_json::Value>| value.as_ref().map(ToString::to_string);
+    conn.execute(
+        "INSERT INTO tenants (tenant_id, provider, state, last_operation, last_outcome, spec, result, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (tenant_id) DO UPDATE SET provider = excluded.provider, state = excluded.state,
+           last_operation = excluded.last_operation, last_outcome = excluded.last_outcome,
+           spec = excluded.spec, result = excluded.result, updated_at = excluded.updated_at",
+        params![
+            entry.tenant_id,
+            entry.provider,
+            entry.state.as_str(),
+            name_of(&entry.last_operation),
+            entry.last_outcome.name(),
+            json(&entry.spec),
+            json(&entry.result),
+            entry.updated_at.to_rfc3339(),
+        ],
+    )
+    .map(drop)
+    .map_err(unavailable("writing the tenant index"))
+}
 
-    /// The index entry of `tenant_id`, if the host has seen it.
-    pub fn tenant(&self, tenant_id: &str) -> Result<Option<TenantEntry>, StateError> {
-        Ok(self.tenants_where(Some(tenant_id))?.pop())
-    }
-
-    /// Every tenant the host has seen, by id.
-    pub fn tenants(&self) -> Result<Vec<TenantEntry>, StateError> {
-        self.tenants_where(None)
-    }
-
-    fn tenants_where(&self, tenant_id: Option<&str>) -> Result<Vec<TenantEntry>, StateError> {
-        let conn = self.conn();
-        let mut statement = conn
-            .prepare_cached(
-                "SELECT tenant_id, provider, state, last_operation, last_outcome, spec, result, updated_at
-                 FROM tenants WHERE ?1 IS NULL OR tenant_id = ?1 ORDER BY tenant_id",
-            )
-            .map_err(unavailable("reading the tenant index"))?;
-        let rows = statement
-            .query_map(params![tenant_id], |row| {
-                Ok((
-                    TenantEntry {
-                        tenant_id: row.get(0)?,
-                        provider: row.get(1)?,
-                        state: row.get(2)?,
-                        last_operation: row.get(3)?,
-                        last_outcome: row.get(4)?,
-                        spec: None,
-                        result: None,
-                        updated_at: chrono::DateTime::<chrono::Utc>::MIN_UTC,
-                    },
-                    row.get::<_, Option<String>>(5)?,
-                    row.get::<_, Option<String>>(6)?,
+/// The entries `query` selects (or just `tenant_id`'s), by id.
+fn read_tenants(
+    conn: &Connection,
+    tenant_id: Option<&str>,
+    query: &TenantQuery,
+) -> Result<Vec<TenantEntry>, StateError> {
+    let mut statement = conn
+        .prepare_cached(
+            "SELECT tenant_id, provider, state, last_operation, last_outcome, spec, result, updated_at
+             FROM tenants
+             WHERE (?1 IS NULL OR tenant_id = ?1) AND (?2 IS NULL OR provider = ?2)
+               AND (?3 IS NULL OR state = ?3) AND (?4 IS NULL OR tenant_id > ?4)
+             ORDER BY tenant_id LIMIT ?5",
+        )
+        .map_err(unavailable("reading the tenant index"))?;
+    let limit = query
+        .limit
+        .map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
+    let rows = statement
+        .query_map(
+            params![
+                tenant_id,
+                query.provider,
+                query.state.map(|state| state.as_str()),
+                query.after,
+                limit
+            ],
+            |row| {
+                Ok([
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, String>(4)?,
+                    row.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                    row.get::<_, Option<String>>(6)?.unwrap_or_default(),
                     row.get::<_, String>(7)?,
-                ))
-            })
-            .map_err(unavailable("reading the tenant index"))?;
-        let mut entries = Vec::new();
-        for row in rows {
-            let (mut entry, spec, result, at) =
-                row.map_err(unavailable("reading the tenant index"))?;
-            let parse = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
-            entry.spec = parse(spec);
-            entry.result = parse(result);
-            entry.updated_at = chrono::DateTime::parse_from_rfc3339(&at)
-                .map_err(|_| StateError("tenant index entry has a bad time".into()))?
-                .to_utc();
-            entries.push(entry);
-        }
-        Ok(entries)
+                ])
+            },
+        )
+        .map_err(unavailable("reading the tenant index"))?;
+    let mut entries = Vec::new();
+    for row in rows {
+        let [
+            tenant_id,
+            provider,
+            state,
+            operation,
+            outcome,
+            spec,
+            result,
+            at,
+        ] = row.map_err(unavailable("reading the tenant index"))?;
+        let corrupt = |what: &str| StateError(format!("tenant index entry has a bad {what}"));
+        let json = |text: String| {
+            (!text.is_empty())
+                .then(|| serde_json::from_str(&text).ok())
+                .flatten()
+        };
+        entries.push(TenantEntry {
+            state: state.parse().map_err(|_| corrupt("state"))?,
+            last_operation: parse_name(operation).ok_or_else(|| corrupt("operation"))?,
+            last_outcome: parse_name(outcome).ok_or_else(|| corrupt("outcome"))?,
+            spec: json(spec),
+            result: json(result),
+            updated_at: chrono::DateTime::parse_from_rfc3339(&at)
+                .map_err(|_| corrupt("time"))?
+                .to_utc(),
+            tenant_id,
+            provider,
+        });
     }
+    Ok(entries)
 }
 
 impl StateStore for SqliteStateStore {
@@ -289,7 +325,7 @@ impl StateStore for SqliteStateStore {
         &self,
         provider: &str,
         writes: &[StateWrite],
-        record: Option<&CallRecord>,
+        call: Option<&FinishedCall>,
     ) -> Result<(), StateError> {
         let mut conn = self.conn();
         let tx = conn
@@ -309,7 +345,8 @@ impl StateStore for SqliteStateStore {
             }
             .map_err(unavailable("writing state"))?;
         }
-        if let Some(record) = record {
+        if let Some(call) = call {
+            let record = &call.record;
             let (outcome, kind, message) = match &record.outcome {
                 CallOutcome::Ok => ("ok", None, None),
                 CallOutcome::Failed { kind, message } => {
@@ -331,6 +368,11 @@ impl StateStore for SqliteStateStore {
                 ],
             )
             .map_err(unavailable("writing the journal"))?;
+            let previous =
+                read_tenants(&tx, Some(&record.tenant_id), &TenantQuery::default())?.pop();
+            if let Some(entry) = next_entry(previous.as_ref(), call) {
+                write_tenant(&tx, &entry)?;
+            }
         }
         tx.commit()
             .map_err(unavailable("committing a state transaction"))
@@ -383,6 +425,14 @@ impl StateStore for SqliteStateStore {
             });
         }
         Ok(records)
+    }
+
+    fn tenant(&self, tenant_id: &str) -> Result<Option<TenantEntry>, StateError> {
+        Ok(read_tenants(&self.conn(), Some(tenant_id), &TenantQuery::default())?.pop())
+    }
+
+    fn tenants(&self, query: &TenantQuery) -> Result<Vec<TenantEntry>, StateError> {
+        read_tenants(&self.conn(), None, query)
     }
 }
 
@@ -505,29 +555,75 @@ mod tests {
     }
 
     #[test]
-    fn the_tenant_index_keeps_the_last_spec_when_an_operation_has_none() {
+    fn the_tenant_index_is_written_with_the_journal_and_survives_reopening() {
+        use crate::compute::Operation;
+        use crate::state::TenantState;
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = open(&dir);
+            let mut provision = record("acme", CallOutcome::Ok);
+            provision.spec = Some(serde_json::json!({"tenant_id": "acme"}));
+            provision.result = Some(serde_json::json!({"status": "success"}));
+            store.finish_call("p", &[], Some(&provision)).unwrap();
+            let mut destroy = record("acme", CallOutcome::Ok);
+            destroy.record.operation = Operation::Destroy;
+            store.finish_call("p", &[], Some(&destroy)).unwrap();
+            // A destroy of a tenant never seen is journaled, not indexed.
+            let mut stranger = record("globex", CallOutcome::Ok);
+            stranger.record.operation = Operation::Destroy;
+            store.finish_call("p", &[], Some(&stranger)).unwrap();
+        }
+        let store = open(&dir);
+        let found = store.tenant("acme").unwrap().unwrap();
+        assert_eq!(found.state, TenantState::Destroyed);
+        assert_eq!(found.last_operation, Operation::Destroy);
+        assert_eq!(found.spec, Some(serde_json::json!({"tenant_id": "acme"})));
+        assert_eq!(found.result, Some(serde_json::json!({"status": "success"})));
+        assert_eq!(store.tenants(&TenantQuery::default()).unwrap().len(), 1);
+        assert_eq!(store.tenant("globex").unwrap(), None);
+        assert_eq!(store.journal(None).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn tenant_queries_filter_and_page_by_id() {
+        use crate::state::TenantState;
         let dir = tempfile::tempdir().unwrap();
         let store = open(&dir);
-        let mut entry = TenantEntry {
-            tenant_id: "acme".into(),
-            provider: "mock".into(),
-            state: "provisioned".into(),
-            last_operation: "provision".into(),
-            last_outcome: "ok".into(),
-            spec: Some(serde_json::json!({"tenant_id": "acme"})),
-            result: Some(serde_json::json!({"status": "success"})),
-            updated_at: chrono::Utc::now(),
+        for id in ["a", "b", "c", "d"] {
+            store
+                .finish_call("p", &[], Some(&record(id, CallOutcome::Ok)))
+                .unwrap();
+        }
+        let failed = CallOutcome::Failed {
+            kind: ErrorKind::Trap,
+            message: "trap".into(),
         };
-        store.record_tenant(&entry).unwrap();
-        entry.state = "destroyed".into();
-        entry.last_operation = "destroy".into();
-        entry.spec = None;
-        entry.result = None;
-        store.record_tenant(&entry).unwrap();
-        let found = store.tenant("acme").unwrap().unwrap();
-        assert_eq!(found.state, "destroyed");
-        assert_eq!(found.spec, Some(serde_json::json!({"tenant_id": "acme"})));
-        assert_eq!(store.tenants().unwrap().len(), 1);
-        assert_eq!(store.tenant("globex").unwrap(), None);
+        store
+            .finish_call("p", &[], Some(&record("e", failed)))
+            .unwrap();
+        let ids = |query: TenantQuery| -> Vec<String> {
+            store
+                .tenants(&query)
+                .unwrap()
+                .into_iter()
+                .map(|t| t.tenant_id)
+                .collect()
+        };
+        let page = TenantQuery {
+            after: Some("a".into()),
+            limit: Some(2),
+            ..TenantQuery::default()
+        };
+        assert_eq!(ids(page), ["b", "c"]);
+        let failed_only = TenantQuery {
+            state: Some(TenantState::Failed),
+            ..TenantQuery::default()
+        };
+        assert_eq!(ids(failed_only), ["e"]);
+        let other_provider = TenantQuery {
+            provider: Some("q".into()),
+            ..TenantQuery::default()
+        };
+        assert!(ids(other_provider).is_empty());
     }
 }

@@ -34,6 +34,7 @@ use serde::de::DeserializeSeed;
 
 use walk::{Census, Count, precheck_yaml};
 
+use super::json_shape::object;
 use super::types::TenantComputeSpec;
 use crate::input::{self, FileKind};
 
@@ -279,9 +280,12 @@ fn parse_json(text: &str, limits: &SpecInputLimits) -> Result<TenantComputeSpec,
     // Any other error is the parser's, and the typed parse below meets it
     // again (perhaps after a wrong type, as before). It is bounded as it is:
     // serde_json reads the (bounded) text once, without aliases.
-    serde_json::from_str(text).map_err(|err| SpecInputError::Malformed {
-        message: err.to_string(),
-    })
+    let mut de = serde_json::Deserializer::from_str(text);
+    object(&mut de)
+        .and_then(|spec| de.end().map(|()| spec))
+        .map_err(|err| SpecInputError::Malformed {
+            message: err.to_string(),
+        })
 }
 
 fn parse_yaml(text: &str, limits: &SpecInputLimits) -> Result<TenantComputeSpec, SpecInputError> {
@@ -311,7 +315,7 @@ fn parse_yaml(text: &str, limits: &SpecInputLimits) -> Result<TenantComputeSpec,
             },
         });
     }
-    serde_norway::from_str(text).map_err(|err| SpecInputError::Malformed {
+    object(serde_norway::Deserializer::from_str(text)).map_err(|err| SpecInputError::Malformed {
         message: err.to_string(),
     })
 }

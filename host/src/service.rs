@@ -1,0 +1,324 @@
+//! [`ComputeService`]: the one path every tenant operation takes, whether a
+//! `landlord` command or `landlord serve` asks for it.
+//!
+//! An operation is validated once (before anything is loaded or locked),
+//! its provider is loaded (a no-op once loaded), the tenant is locked — in
+//! this process by an async lock, across processes on the same state
+//! directory by a file lock — and the provider is called. The sandbox then
+//! keeps the provider's state writes, the journal entry and the tenant index
+//! entry in one store transaction: the index never disagrees with the
+//! journal.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::compute::tenant_locks::TenantLocks;
+use crate::compute::{
+    ComputeError, ComputeStatus, Manager, Operation, ProvisionResult, Result, TenantComputeSpec,
+    UpdateResult, ValidSpec, validate_tenant_id,
+};
+use crate::config::Config;
+use crate::provider_set::ProviderSet;
+use crate::sandbox::{Allocation, Runtime, RuntimeOptions};
+use crate::state::{
+    CallRecord, SqliteStateStore, StateError, StateStore, TenantEntry, TenantQuery, TenantState,
+};
+use crate::text::for_message;
+
+/// The configured providers over one state directory, and the operations on
+/// its tenants. Share it (`Arc`) between tasks: operations on different
+/// tenants run concurrently, up to the runtime's call slots.
+pub struct ComputeService {
+    state_dir: PathBuf,
+    store: Arc<SqliteStateStore>,
+    providers: ProviderSet,
+    manager: Manager,
+    locks: TenantLocks,
+}
+
+/// Opening a state directory failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The directory could not be created.
+    #[error("creating the state directory {}: {source}", path.display())]
+    StateDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The database could not be opened.
+    #[error(transparent)]
+    Store(#[from] StateError),
+    /// The runtime could not be set up.
+    #[error("setting up the WebAssembly runtime: {0}")]
+    Runtime(String),
+}
+
+impl ComputeService {
+    /// Open `state_dir` (creating it) and its database, and set up a runtime
+    /// for the providers `config` declares. Nothing is loaded yet: see
+    /// [`load`](Self::load) and [`ProviderSet::load_all`].
+    pub fn open(config: Config, state_dir: &Path) -> std::result::Result<Self, OpenError> {
+        let store = Arc::new(open_store(state_dir)?);
+        let fuel = config
+            .providers
+            .values()
+            .any(|entry| entry.limits.fuel.is_some());
+        let runtime = Runtime::with_options(RuntimeOptions {
+            fuel,
+            cache_dir: Some(state_dir.join("cache")),
+            allocation: Allocation::OnDemand,
+            ..RuntimeOptions::default()
+        })
+        .map_err(|err| OpenError::Runtime(err.to_string()))?;
+        let providers = ProviderSet::new(config, runtime, store.clone());
+        Ok(Self {
+            state_dir: state_dir.to_owned(),
+            manager: Manager::new(Arc::clone(providers.registry())),
+            store,
+            providers,
+            locks: TenantLocks::default(),
+        })
+    }
+
+    /// The state directory.
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    /// The database: state, journal and tenant index.
+    pub fn store(&self) -> &Arc<SqliteStateStore> {
+        &self.store
+    }
+
+    /// The configured providers.
+    pub fn providers(&self) -> &ProviderSet {
+        &self.providers
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        self.providers.config()
+    }
+
+    /// Load the provider `name` (a no-op once loaded).
+    pub fn load(&self, name: &str) -> Result<()> {
+        self.providers.load(name).map(drop)
+    }
+
+    /// The provider of `tenant_id`: `flag`, else the tenant index's, else
+    /// the default provider.
+    pub fn provider_of(&self, tenant_id: &str, flag: Option<&str>) -> Result<String> {
+        if let Some(provider) = flag {
+            return Ok(provider.to_owned());
+        }
+        let entry = self
+            .store
+            .tenant(tenant_id)
+            .map_err(|err| store_failed("", Operation::GetStatus, err))?;
+        Ok(match entry {
+            Some(entry) => entry.provider,
+            None => self.config().default_provider(),
+        })
+    }
+
+    /// Provision `spec` (its provider: the spec's, else the default).
+    pub async fn provision(&self, mut spec: TenantComputeSpec) -> Result<ProvisionResult> {
+        self.default_provider(&mut spec);
+        let valid = ValidSpec::check(&spec)?;
+        self.load(&spec.provider_type)?;
+        let _held = self
+            .hold(&spec.tenant_id, &spec.provider_type, Operation::Provision)
+            .await?;
+        self.check_existing(&spec, Operation::Provision)?;
+        self.manager.provision_valid(valid).await
+    }
+
+    /// Update `tenant_id` to `spec` (its provider: the spec's, else the
+    /// tenant's, else the default).
+    pub async fn update(
+        &self,
+        tenant_id: &str,
+        mut spec: TenantComputeSpec,
+    ) -> Result<UpdateResult> {
+        validate_tenant_id(tenant_id)?;
+        if spec.provider_type.is_empty() {
+            spec.provider_type = self.provider_of(tenant_id, None)?;
+        }
+        let valid = ValidSpec::check_update(tenant_id, &spec)?;
+        self.load(&spec.provider_type)?;
+        let _held = self
+            .hold(tenant_id, &spec.provider_type, Operation::Update)
+            .await?;
+        self.check_existing(&spec, Operation::Update)?;
+        self.manager.update_valid(valid).await
+    }
+
+    /// Destroy `tenant_id` with `provider` (else the tenant's, else the
+    /// default); the provider's name when done. Destroying a tenant that
+    /// does not exist succeeds.
+    pub async fn destroy(&self, tenant_id: &str, provider: Option<&str>) -> Result<String> {
+        validate_tenant_id(tenant_id)?;
+        let provider = self.provider_of(tenant_id, provider)?;
+        self.load(&provider)?;
+        let _held = self.hold(tenant_id, &provider, Operation::Destroy).await?;
+        self.manager.destroy_tenant(tenant_id, &provider).await?;
+        Ok(provider)
+    }
+
+    /// The status of `tenant_id` as `provider` (else the tenant's, else the
+    /// default) sees it. A read: it takes no lock.
+    pub async fn status(&self, tenant_id: &str, provider: Option<&str>) -> Result<ComputeStatus> {
+        validate_tenant_id(tenant_id)?;
+        let provider = self.provider_of(tenant_id, provider)?;
+        self.load(&provider)?;
+        self.manager.get_tenant_status(tenant_id, &provider).await
+    }
+
+    /// Validate `spec` with the host's rules and its provider's; nothing is
+    /// provisioned.
+    pub async fn validate(&self, mut spec: TenantComputeSpec) -> Result<()> {
+        self.default_provider(&mut spec);
+        let valid = ValidSpec::check(&spec)?;
+        self.load(&spec.provider_type)?;
+        self.manager.validate_valid(valid).await
+    }
+
+    /// The index entry of `tenant_id`, if the host has seen it.
+    pub fn tenant(&self, tenant_id: &str) -> std::result::Result<Option<TenantEntry>, StateError> {
+        self.store.tenant(tenant_id)
+    }
+
+    /// The tenants `query` selects, by id.
+    pub fn tenants(
+        &self,
+        query: &TenantQuery,
+    ) -> std::result::Result<Vec<TenantEntry>, StateError> {
+        self.store.tenants(query)
+    }
+
+    /// The journal, oldest first (every call, or those about `tenant_id`).
+    pub fn journal(
+        &self,
+        tenant_id: Option<&str>,
+    ) -> std::result::Result<Vec<CallRecord>, StateError> {
+        self.store.journal(tenant_id)
+    }
+
+    /// Fill in the default provider when the spec names none.
+    fn default_provider(&self, spec: &mut TenantComputeSpec) {
+        if spec.provider_type.is_empty() {
+            spec.provider_type = self.config().default_provider();
+        }
+    }
+
+    /// What the index holds must allow the operation; checked with the
+    /// tenant held, so no other operation changes it meanwhile. A tenant
+    /// that runs on one provider cannot be provisioned or updated on
+    /// another (destroy it first), and a provisioned tenant is provisioned
+    /// again only with the spec it has (an update changes a spec). Both are
+    /// [`ComputeError::TenantExists`], refused before the provider is called.
+    fn check_existing(&self, spec: &TenantComputeSpec, operation: Operation) -> Result<()> {
+        let entry = self
+            .store
+            .tenant(&spec.tenant_id)
+            .map_err(|err| store_failed(&spec.provider_type, operation, err))?;
+        let Some(entry) = entry.filter(|entry| entry.state == TenantState::Provisioned) else {
+            return Ok(());
+        };
+        let exists = |reason: String| {
+            Err(ComputeError::TenantExists {
+                provider: entry.provider.clone(),
+                tenant_id: spec.tenant_id.clone(),
+                reason,
+            })
+        };
+        if entry.provider != spec.provider_type {
+            return exists(format!(
+                "it cannot be {} on provider {}; destroy it on {} first, or name {} in provider_type",
+                if operation == Operation::Provision {
+                    "provisioned"
+                } else {
+                    "updated"
+                },
+                for_message(&spec.provider_type),
+                for_message(&entry.provider),
+                for_message(&entry.provider),
+            ));
+        }
+        if operation == Operation::Provision
+            && entry.spec.is_some()
+            && entry.spec != serde_json::to_value(spec).ok()
+        {
+            return exists(
+                "it was provisioned with another spec; update it (PUT /v1/tenants/{id}, \
+                 `landlord update`) to change its spec"
+                    .to_owned(),
+            );
+        }
+        Ok(())
+    }
+
+    /// Hold `tenant_id` against every other operation on it: first in this
+    /// process (waiting without a thread), then against other processes on
+    /// this state directory (a file lock, waited for on a blocking thread).
+    async fn hold(
+        &self,
+        tenant_id: &str,
+        provider: &str,
+        operation: Operation,
+    ) -> Result<Held<'_>> {
+        let in_process = self.locks.lock(tenant_id).await;
+        let dir = self.state_dir.join("locks");
+        let path = dir.join(format!("{tenant_id}.lock"));
+        let locking = tokio::task::spawn_blocking(move || -> std::io::Result<File> {
+            std::fs::create_dir_all(&dir)?;
+            let file = File::create(&path)?;
+            file.lock()?;
+            Ok(file)
+        });
+        let file = match locking.await {
+            Ok(locked) => locked.map_err(|err| err.to_string()),
+            Err(join) => Err(join.to_string()),
+        }
+        .map_err(|err| {
+            store_failed(
+                provider,
+                operation,
+                StateError(format!("locking tenant {tenant_id}: {err}")),
+            )
+        })?;
+        Ok(Held {
+            _file: file,
+            _in_process: in_process,
+        })
+    }
+}
+
+/// The error for a store (or lock) that failed around a call of `provider`.
+fn store_failed(provider: &str, operation: Operation, err: StateError) -> ComputeError {
+    ComputeError::State {
+        provider: provider.to_owned(),
+        operation,
+        message: err.0,
+    }
+}
+
+/// A tenant held by one operation; dropping it lets the next one in (the
+/// file lock first, then the in-process one).
+struct Held<'a> {
+    _file: File,
+    _in_process: crate::compute::tenant_locks::TenantGuard<'a>,
+}
+
+/// Open (creating) `state_dir` and its database, `state.db`, without a
+/// runtime: for commands that only read the index and the journal.
+pub fn open_store(state_dir: &Path) -> std::result::Result<SqliteStateStore, OpenError> {
+    std::fs::create_dir_all(state_dir).map_err(|source| OpenError::StateDir {
+        path: state_dir.to_owned(),
+        source,
+    })?;
+    Ok(SqliteStateStore::open(&state_dir.join("state.db"))?)
+}
