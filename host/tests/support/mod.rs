@@ -39,6 +39,10 @@ impl Sandbox {
             .env_remove("LANDLORD_CONFIG")
             .env_remove("COMPUTE_DEFAULT_PROVIDER")
             .env_remove("LANDLORD_LOG")
+            // A developer's own server must not turn these into remote runs.
+            .env_remove("LANDLORD_SERVER")
+            .env_remove("LANDLORD_TOKEN")
+            .env_remove("LANDLORD_TOKEN_FILE")
             .env("LANDLORD_STATE_DIR", self.state_dir())
             .timeout(HANG);
         cmd
