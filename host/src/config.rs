@@ -30,6 +30,11 @@
 //! # request_timeout_ms = 60000
 //! # shutdown_grace_ms = 30000
 //! #
+//! # [quarantine]                     # a circuit breaker per provider
+//! # failures = 5                     # contained failures in a row; 0: off
+//! # window_seconds = 60              # ...all within this long
+//! # cooldown_seconds = 30            # then not called this long; one trial
+//! #
 //! # [[tokens]]                       # one per client; `landlord token new ci`
 //! # name = "ci"                      # prints the token and this table
 //! # sha256 = "5d41402a…"             # the token's SHA-256, never the token
@@ -46,6 +51,7 @@ use serde::Deserialize;
 use serde::Deserializer;
 
 use crate::auth::Scope;
+use crate::quarantine::QuarantineConfig;
 use crate::sandbox::{Capability, EnginePolicy, Grants, Limits, Origin};
 
 /// The environment variable naming the configuration file.
@@ -99,6 +105,10 @@ pub struct Config {
     /// no request is authenticated.
     #[serde(default)]
     pub tokens: Vec<TokenEntry>,
+    /// When a provider that keeps failing, contained, stops being called
+    /// (`[quarantine]`).
+    #[serde(default)]
+    pub quarantine: QuarantineConfig,
     /// The file this came from, if any (not a key).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -540,6 +550,7 @@ impl Config {
         }
         config.server.resolve(base).map_err(error)?;
         check_tokens(&config.tokens, text).map_err(error)?;
+        config.quarantine.check().map_err(error)?;
         config.source = Some(path.to_owned());
         Ok(config)
     }
@@ -1026,5 +1037,41 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("unknown field `token`"), "{err}");
+    }
+
+    #[test]
+    fn the_quarantine_table_has_defaults_and_checked_keys() {
+        assert_eq!(parse("").unwrap().quarantine, QuarantineConfig::default());
+        let config = parse("[quarantine]\nfailures = 3\ncooldown_seconds = 5\n").unwrap();
+        assert_eq!(
+            config.quarantine,
+            QuarantineConfig {
+                failures: 3,
+                window_seconds: crate::quarantine::DEFAULT_WINDOW_SECONDS,
+                cooldown_seconds: 5,
+            }
+        );
+        assert_eq!(
+            parse("[quarantine]\nfailures = 0\nwindow_seconds = 0\n")
+                .unwrap()
+                .quarantine
+                .failures,
+            0
+        );
+        let err = parse("[quarantine]\nwindow_seconds = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("quarantine.window_seconds: must be at least 1 while quarantine is on; to turn quarantine off, set failures = 0"),
+            "{err}"
+        );
+        let err = parse("[quarantine]\nfailures = -1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("failures"), "{err}");
+        let err = parse("[quarantine]\ncooldown = 5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `cooldown`"), "{err}");
     }
 }

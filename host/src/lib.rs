@@ -12,6 +12,8 @@
 //! - [`config`] — the operator's `landlord.toml` and environment overrides.
 //! - [`auth`] — bearer tokens for the HTTP API: minted, digested, checked.
 //! - [`provider_set`] — the providers a configuration names, loaded on demand.
+//! - [`quarantine`] — a circuit breaker per provider: one that keeps
+//!   failing, contained, is not called for a cool-down.
 //! - [`server`] — `landlord serve`: the HTTP API over the service, its
 //!   problems and its OpenAPI document.
 //! - [`service`] — the one path of every tenant operation: validate, load,
@@ -54,6 +56,7 @@ pub mod conformance;
 pub mod embedded;
 pub mod input;
 pub mod provider_set;
+pub mod quarantine;
 pub mod sandbox;
 pub mod server;
 pub mod service;

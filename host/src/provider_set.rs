@@ -18,6 +18,7 @@ use crate::compute::{ComputeError, Provider, Registry};
 use crate::config::{Config, ProviderEntry};
 use crate::embedded::{EmbeddedDefaults, EmbeddedProvider};
 use crate::input::ReadError;
+use crate::quarantine::QuarantineView;
 use crate::sandbox::{Grants, Limits, ProviderSettings, Runtime, WasmProvider};
 use crate::state::StateStore;
 
@@ -128,6 +129,10 @@ pub struct ProviderSummary {
     /// Why the provider could not be loaded; absent when it loaded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Its quarantine in the process that answers (the server's, or a
+    /// one-shot command's: closed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantine: Option<QuarantineView>,
 }
 
 impl ProviderSummary {
@@ -153,6 +158,7 @@ impl ProviderSummary {
                 .unwrap_or_default(),
             described: grants.describe(),
             error: None,
+            quarantine: None,
         }
     }
 
@@ -171,6 +177,7 @@ impl ProviderSummary {
             engine_policy_loosened: Vec::new(),
             described: Vec::new(),
             error: Some(err.to_string()),
+            quarantine: None,
         }
     }
 }

@@ -19,7 +19,8 @@ use crate::compute::{
     UpdateResult, ValidSpec, validate_tenant_id,
 };
 use crate::config::Config;
-use crate::provider_set::ProviderSet;
+use crate::provider_set::{ProviderSet, ProviderSummary};
+use crate::quarantine::{Quarantine, QuarantineView};
 use crate::sandbox::{Allocation, Runtime, RuntimeOptions};
 use crate::state::{
     CallRecord, SqliteStateStore, StateError, StateStore, TenantEntry, TenantQuery, TenantState,
@@ -35,6 +36,7 @@ pub struct ComputeService {
     providers: ProviderSet,
     manager: Manager,
     locks: TenantLocks,
+    quarantine: Quarantine,
 }
 
 /// Opening a state directory failed.
@@ -73,6 +75,7 @@ impl ComputeService {
             ..RuntimeOptions::default()
         })
         .map_err(|err| OpenError::Runtime(err.to_string()))?;
+        let config_quarantine = config.quarantine;
         let providers = ProviderSet::new(config, runtime, store.clone());
         Ok(Self {
             state_dir: state_dir.to_owned(),
@@ -80,6 +83,7 @@ impl ComputeService {
             store,
             providers,
             locks: TenantLocks::default(),
+            quarantine: Quarantine::new(config_quarantine),
         })
     }
 
@@ -133,7 +137,13 @@ impl ComputeService {
             .hold(&spec.tenant_id, &spec.provider_type, Operation::Provision)
             .await?;
         self.check_existing(&spec, Operation::Provision)?;
-        self.manager.provision_valid(valid).await
+        let provider = spec.provider_type.clone();
+        self.guarded(
+            &provider,
+            Operation::Provision,
+            self.manager.provision_valid(valid),
+        )
+        .await
     }
 
     /// Update `tenant_id` to `spec` (its provider: the spec's, else the
@@ -153,7 +163,13 @@ impl ComputeService {
             .hold(tenant_id, &spec.provider_type, Operation::Update)
             .await?;
         self.check_existing(&spec, Operation::Update)?;
-        self.manager.update_valid(valid).await
+        let provider = spec.provider_type.clone();
+        self.guarded(
+            &provider,
+            Operation::Update,
+            self.manager.update_valid(valid),
+        )
+        .await
     }
 
     /// Destroy `tenant_id` with `provider` (else the tenant's, else the
@@ -164,7 +180,12 @@ impl ComputeService {
         let provider = self.provider_of(tenant_id, provider)?;
         self.load(&provider)?;
         let _held = self.hold(tenant_id, &provider, Operation::Destroy).await?;
-        self.manager.destroy_tenant(tenant_id, &provider).await?;
+        self.guarded(
+            &provider,
+            Operation::Destroy,
+            self.manager.destroy_tenant(tenant_id, &provider),
+        )
+        .await?;
         Ok(provider)
     }
 
@@ -174,7 +195,12 @@ impl ComputeService {
         validate_tenant_id(tenant_id)?;
         let provider = self.provider_of(tenant_id, provider)?;
         self.load(&provider)?;
-        self.manager.get_tenant_status(tenant_id, &provider).await
+        self.guarded(
+            &provider,
+            Operation::GetStatus,
+            self.manager.get_tenant_status(tenant_id, &provider),
+        )
+        .await
     }
 
     /// Validate `spec` with the host's rules and its provider's; nothing is
@@ -183,7 +209,13 @@ impl ComputeService {
         self.default_provider(&mut spec);
         let valid = ValidSpec::check(&spec)?;
         self.load(&spec.provider_type)?;
-        self.manager.validate_valid(valid).await
+        let provider = spec.provider_type.clone();
+        self.guarded(
+            &provider,
+            Operation::Validate,
+            self.manager.validate_valid(valid),
+        )
+        .await
     }
 
     /// The index entry of `tenant_id`, if the host has seen it.
@@ -205,6 +237,49 @@ impl ComputeService {
         tenant_id: Option<&str>,
     ) -> std::result::Result<Vec<CallRecord>, StateError> {
         self.store.journal(tenant_id)
+    }
+
+    /// `provider`'s quarantine now (see [`quarantine`](crate::quarantine)).
+    pub fn quarantine(&self, provider: &str) -> QuarantineView {
+        self.quarantine.view(provider)
+    }
+
+    /// Load every configured provider; each one's summary, with its
+    /// quarantine.
+    pub fn provider_summaries(&self) -> Vec<(ProviderSummary, Result<()>)> {
+        self.providers
+            .load_all()
+            .into_iter()
+            .map(|(name, loaded)| {
+                let summary = self.provider_summary(&name, &loaded);
+                (summary, loaded.map(drop))
+            })
+            .collect()
+    }
+
+    /// The summary of `name` after `loaded` (a load), with its quarantine.
+    pub fn provider_summary(
+        &self,
+        name: &str,
+        loaded: &Result<crate::provider_set::ProviderInfo>,
+    ) -> ProviderSummary {
+        let mut summary = self.providers.summary(name, loaded);
+        summary.quarantine = Some(self.quarantine(name));
+        summary
+    }
+
+    /// Make `call` to `provider` unless it is quarantined, and count how it
+    /// went towards its quarantine.
+    async fn guarded<T>(
+        &self,
+        provider: &str,
+        operation: Operation,
+        call: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let permit = self.quarantine.admit(provider, operation)?;
+        let result = call.await;
+        permit.finish(result.as_ref().err().map(ComputeError::kind));
+        result
     }
 
     /// Fill in the default provider when the spec names none.

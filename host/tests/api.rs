@@ -18,19 +18,11 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 use server::{Answer, ApiHost, json_body, send};
-use support::spec_with;
+use support::{spec_on, spec_with};
 
 /// The example spec for `tenant_id`, as compact JSON.
 fn spec(tenant_id: &str) -> String {
     spec_with(|spec| spec["tenant_id"] = tenant_id.into())
-}
-
-/// The example spec for `tenant_id` on `provider`.
-fn spec_on(tenant_id: &str, provider: &str) -> String {
-    spec_with(|spec| {
-        spec["tenant_id"] = tenant_id.into();
-        spec["provider_type"] = provider.into();
-    })
 }
 
 /// The operations the journal lists for `tenant_id`, oldest first.

@@ -72,6 +72,7 @@ pub(crate) fn kind_code(kind: ErrorKind) -> u8 {
         | ErrorKind::OutboundLimit
         | ErrorKind::OutboundDenied
         | ErrorKind::InvalidResult => 6,
+        ErrorKind::Quarantined => 8,
         ErrorKind::Load | ErrorKind::ProviderConflict | ErrorKind::InvalidProviderName => USAGE,
     }
 }

@@ -35,7 +35,8 @@ macro_rules! exit_status {
   4  provider not found
   5  tenant not found
   6  the sandbox contained the provider (trap, timeout, memory/fuel/stack/output/state limit, invalid result)
-  7  the tenant exists already: provisioned with another spec (use update) or on another provider"
+  7  the tenant exists already: provisioned with another spec (use update) or on another provider
+  8  the provider is quarantined (it failed, contained, too often in a row); try after the time given"
     };
 }
 pub(crate) use exit_status;

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use landlord::compute::{ComputeError, ErrorKind};
 use landlord::provider_set::ProviderSummary;
+use landlord::quarantine::{BreakerState, QuarantineView};
 use landlord::server::Problem;
 use reqwest::StatusCode;
 
@@ -70,11 +71,10 @@ fn list(global: &GlobalOpts) -> anyhow::Result<()> {
         }
         None => {
             let ctx = Context::open(global)?;
-            ctx.providers()
-                .load_all()
+            ctx.service
+                .provider_summaries()
                 .into_iter()
-                .map(|(name, loaded)| {
-                    let row = ctx.providers().summary(&name, &loaded);
+                .map(|(row, loaded)| {
                     if let Err(err) = loaded {
                         first_error.get_or_insert(err.into());
                     }
@@ -100,6 +100,7 @@ fn list(global: &GlobalOpts) -> anyhow::Result<()> {
                             p.fuel.map(|f| format!(", {f} fuel")).unwrap_or_default()
                         ),
                         p.described.join(","),
+                        quarantine_cell(p.quarantine.as_ref()),
                     ],
                     Some(_) => vec![
                         p.name.clone(),
@@ -107,11 +108,12 @@ fn list(global: &GlobalOpts) -> anyhow::Result<()> {
                         "-".to_owned(),
                         "not loaded (see the error below)".to_owned(),
                         "-".to_owned(),
+                        quarantine_cell(p.quarantine.as_ref()),
                     ],
                 })
                 .collect();
             output::lines(&output::table(
-                &["NAME", "SOURCE", "SHA256", "LIMITS", "GRANTS"],
+                &["NAME", "SOURCE", "SHA256", "LIMITS", "GRANTS", "QUARANTINE"],
                 &rows,
             ))?;
         }
@@ -119,6 +121,24 @@ fn list(global: &GlobalOpts) -> anyhow::Result<()> {
     match first_error {
         None => Ok(()),
         Some(err) => Err(err),
+    }
+}
+
+/// A provider's quarantine in one cell: `closed`, `closed (2 failures)`,
+/// `open until 2026-12-07T10:00:00Z (5 failures)`, `trial`.
+fn quarantine_cell(view: Option<&QuarantineView>) -> String {
+    let Some(view) = view else {
+        return "-".to_owned();
+    };
+    let until = view
+        .until
+        .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default();
+    match (view.state, view.consecutive_failures) {
+        (BreakerState::Closed, 0) => "closed".to_owned(),
+        (BreakerState::Closed, n) => format!("closed ({n} failures)"),
+        (BreakerState::Open, n) => format!("open until {until} ({n} failures)"),
+        (BreakerState::Trial, _) => format!("trial (cool-down ended {until})"),
     }
 }
 

@@ -259,6 +259,27 @@ pub enum ComputeError {
         limit: Duration,
     },
 
+    /// The provider is quarantined: it failed, contained, too often in a
+    /// row, so the host does not call it until `until` (then one trial call
+    /// goes through). Nothing was called.
+    #[error(
+        "provider '{provider}' is quarantined until {until} after {failures} contained failures in a row (traps, timeouts, limits); {operation} was not called{trial}",
+        until = until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        trial = if *trial { "; a trial call is being made now" } else { "; one trial call goes through after that time" }
+    )]
+    Quarantined {
+        /// The provider.
+        provider: String,
+        /// The operation refused.
+        operation: Operation,
+        /// When the cool-down ends.
+        until: chrono::DateTime<chrono::Utc>,
+        /// The contained failures in a row that opened the quarantine.
+        failures: u32,
+        /// Whether the cool-down has ended and a trial call is in flight.
+        trial: bool,
+    },
+
     /// The host's state store failed, so the call's state writes were not
     /// kept (the provider's answer is withheld with them).
     #[error("state store failed for provider '{provider}' in {operation}: {message}")]
@@ -358,9 +379,30 @@ pub enum ErrorKind {
     OutboundDenied,
     /// [`ComputeError::State`]
     State,
+    /// [`ComputeError::Quarantined`]
+    Quarantined,
 }
 
 impl ErrorKind {
+    /// Whether the sandbox contained the provider: it trapped, ran past its
+    /// deadline or a limit, or returned something invalid. These are the
+    /// failures that count towards a provider's quarantine.
+    pub fn is_contained(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Trap
+                | ErrorKind::Timeout
+                | ErrorKind::MemoryLimit
+                | ErrorKind::FuelExhausted
+                | ErrorKind::StackOverflow
+                | ErrorKind::OutputLimit
+                | ErrorKind::StateQuota
+                | ErrorKind::OutboundLimit
+                | ErrorKind::OutboundDenied
+                | ErrorKind::InvalidResult
+        )
+    }
+
     /// Whether the caller's request was at fault (a bad spec, an unknown
     /// provider or tenant) rather than a provider or the host.
     pub fn is_caller_error(self) -> bool {
@@ -391,6 +433,7 @@ impl ComputeError {
             ComputeError::Load { .. } => ErrorKind::Load,
             ComputeError::Trap { .. } => ErrorKind::Trap,
             ComputeError::Timeout { .. } => ErrorKind::Timeout,
+            ComputeError::Quarantined { .. } => ErrorKind::Quarantined,
             ComputeError::InvalidResult { .. } => ErrorKind::InvalidResult,
             ComputeError::OutboundDenied { .. } => ErrorKind::OutboundDenied,
             ComputeError::ResourceLimit { limit, .. } => match limit {
@@ -429,6 +472,7 @@ impl ComputeError {
             | ComputeError::OperationFailed { provider, .. }
             | ComputeError::Trap { provider, .. }
             | ComputeError::Timeout { provider, .. }
+            | ComputeError::Quarantined { provider, .. }
             | ComputeError::State { provider, .. }
             | ComputeError::InvalidResult { provider, .. }
             | ComputeError::OutboundDenied { provider, .. }
@@ -445,6 +489,7 @@ impl ComputeError {
             ComputeError::OperationFailed { operation, .. }
             | ComputeError::Trap { operation, .. }
             | ComputeError::Timeout { operation, .. }
+            | ComputeError::Quarantined { operation, .. }
             | ComputeError::State { operation, .. }
             | ComputeError::InvalidResult { operation, .. }
             | ComputeError::OutboundDenied { operation, .. }

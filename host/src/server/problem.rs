@@ -61,6 +61,10 @@ pub struct Problem {
     /// For an invalid spec: every violation with its field path.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub violations: Vec<FieldViolation>,
+    /// Seconds until a retry may succeed (a quarantined provider), sent as
+    /// the `Retry-After` header.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 /// The HTTP status for an error of `kind`: the one map, documented in
@@ -76,6 +80,7 @@ pub struct Problem {
 /// | `trap`, `memory_limit`, `fuel_exhausted`, `stack_overflow`, `output_limit`, `state_quota`, `outbound_limit`, `outbound_denied`, `invalid_result` (the sandbox contained the provider) | 502 |
 /// | `timeout` (the provider's deadline) | 504 |
 /// | `load`, `provider_conflict` (the provider cannot be loaded) | 503 |
+/// | `quarantined` (the provider failed, contained, too often in a row; `Retry-After` says when to try) | 503 |
 /// | `state` (the state store failed) | 503 |
 pub fn status_of(kind: ErrorKind) -> StatusCode {
     match kind {
@@ -96,9 +101,10 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
         | ErrorKind::OutboundDenied
         | ErrorKind::InvalidResult => StatusCode::BAD_GATEWAY,
         ErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
-        ErrorKind::Load | ErrorKind::ProviderConflict | ErrorKind::State => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
+        ErrorKind::Load
+        | ErrorKind::ProviderConflict
+        | ErrorKind::State
+        | ErrorKind::Quarantined => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 
@@ -115,6 +121,7 @@ impl Problem {
             operation: None,
             tenant_id: None,
             violations: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -137,6 +144,16 @@ impl Problem {
         problem.operation = err.operation().or(operation);
         problem.tenant_id = tenant_id.map(|id| escape_bounded(id, 128).into_owned());
         problem.violations = err.violations().to_vec();
+        if let ComputeError::Quarantined { until, .. } = err {
+            let left = (*until - chrono::Utc::now()).num_milliseconds();
+            // Whole seconds, rounded up; at least 1.
+            problem.retry_after = Some(
+                u64::try_from(left.max(0))
+                    .unwrap_or(0)
+                    .div_ceil(1000)
+                    .max(1),
+            );
+        }
         problem
     }
 
@@ -182,6 +199,11 @@ impl IntoResponse for Problem {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -195,6 +217,23 @@ impl IntoResponse for Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quarantined_provider_is_a_503_with_retry_after() {
+        let err = ComputeError::Quarantined {
+            provider: "bad".into(),
+            operation: Operation::Provision,
+            until: chrono::Utc::now() + chrono::Duration::milliseconds(2900),
+            failures: 5,
+            trial: false,
+        };
+        let problem = Problem::from_error(&err, None, Some("acme"));
+        assert_eq!(problem.kind, "quarantined");
+        assert_eq!(problem.provider.as_deref(), Some("bad"));
+        let response = problem.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "3");
+    }
 
     #[test]
     fn every_error_kind_has_a_status_and_caller_errors_are_4xx() {
@@ -218,7 +257,9 @@ mod tests {
             "state_quota",
             "outbound_limit",
             "outbound_denied",
-            "state"
+            "state",
+            "tenant_exists",
+            "quarantined"
         ]))
         .unwrap();
         for kind in kinds {

@@ -134,7 +134,8 @@ async fn openapi_json() -> Response {
         (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid spec (every violation listed), or an Idempotency-Key reused for another request", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The provider failed, or the sandbox contained it", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not ready, shutting down, timed out, or the state store failed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not ready, shutting down, timed out, the state store failed, or the provider is quarantined (`Retry-After` gives the seconds left)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = Option<u64>, description = "For a quarantined provider: seconds until the trial call may be made"))),
         (status = 504, description = "The provider's deadline passed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["write"])))]
@@ -205,7 +206,8 @@ async fn provision(
         (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid spec, or one for another tenant", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The provider failed, or the sandbox contained it", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not ready, shutting down, timed out, or the state store failed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not ready, shutting down, timed out, the state store failed, or the provider is quarantined (`Retry-After` gives the seconds left)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = Option<u64>, description = "For a quarantined provider: seconds until the trial call may be made"))),
         (status = 504, description = "The provider's deadline passed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["write"])))]
@@ -284,7 +286,8 @@ struct ProviderParam {
         (status = 404, description = "No such provider", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid tenant id", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The provider failed, or the sandbox contained it", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not ready, shutting down, timed out, or the state store failed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not ready, shutting down, timed out, the state store failed, or the provider is quarantined (`Retry-After` gives the seconds left)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = Option<u64>, description = "For a quarantined provider: seconds until the trial call may be made"))),
         (status = 504, description = "The provider's deadline passed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["write"])))]
@@ -340,7 +343,8 @@ pub struct TenantView {
         (status = 403, description = "The token lacks the `read` scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Neither the index nor the provider knows the tenant, or no such provider", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid tenant id", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not ready, shutting down, timed out, or the state store failed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not ready, shutting down, timed out, the state store failed, or the provider is quarantined (`Retry-After` gives the seconds left)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = Option<u64>, description = "For a quarantined provider: seconds until the trial call may be made"))),
     ),
     security(("bearer" = ["read"])))]
 async fn get_tenant(
@@ -497,7 +501,8 @@ pub struct Validation {
         (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid spec (every violation listed)", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The provider failed, or the sandbox contained it", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not ready, shutting down, timed out, or the state store failed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not ready, shutting down, timed out, the state store failed, or the provider is quarantined (`Retry-After` gives the seconds left)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = Option<u64>, description = "For a quarantined provider: seconds until the trial call may be made"))),
         (status = 504, description = "The provider's deadline passed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["read"])))]
@@ -545,11 +550,10 @@ async fn validate(State(shared): State<AppState>, headers: HeaderMap, body: Body
 async fn list_providers(State(shared): State<AppState>) -> Response {
     let service = Arc::clone(&shared.service);
     let listed = tokio::task::spawn_blocking(move || {
-        let providers = service.providers();
-        providers
-            .load_all()
+        service
+            .provider_summaries()
             .into_iter()
-            .map(|(name, loaded)| providers.summary(&name, &loaded))
+            .map(|(summary, _)| summary)
             .collect::<Vec<_>>()
     })
     .await;
@@ -584,7 +588,7 @@ async fn get_provider(
         // Undeclared: 404 (and nothing is loaded).
         providers.entry(&name)?;
         let loaded = providers.load(&name);
-        Ok::<_, ComputeError>(providers.summary(&name, &loaded))
+        Ok::<_, ComputeError>(service.provider_summary(&name, &loaded))
     })
     .await;
     match found {

@@ -95,3 +95,12 @@ pub fn spec_with(edit: impl FnOnce(&mut Value)) -> String {
     edit(&mut spec);
     spec.to_string()
 }
+
+/// The example spec for `tenant_id` on `provider`, as compact JSON.
+#[allow(dead_code)]
+pub fn spec_on(tenant_id: &str, provider: &str) -> String {
+    spec_with(|spec| {
+        spec["tenant_id"] = tenant_id.into();
+        spec["provider_type"] = provider.into();
+    })
+}

@@ -3,6 +3,9 @@
 //! `viewer` only read) and state directory; the URL it printed; its stderr,
 //! kept for assertions and failure messages; and a client for it.
 
+// Each test binary that includes this module uses part of it.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
