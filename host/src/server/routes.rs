@@ -442,17 +442,12 @@ pub struct TenantPage {
     ),
     security(("bearer" = ["read"])))]
 async fn list_tenants(State(shared): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    let params = match query_params::<ListParams>(query.as_deref()) {
-        Ok(params) => params,
+    let (params, limit) = match query_params::<ListParams>(query.as_deref())
+        .and_then(|params| Ok((page_limit(params.limit)?, params)))
+    {
+        Ok((limit, params)) => (params, limit),
         Err(problem) => return problem.into_response(),
     };
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Problem::bad_request(format!(
-            "limit must be between 1 and {MAX_PAGE}, not {limit}"
-        ))
-        .into_response();
-    }
     let query = TenantQuery {
         provider: params.provider,
         state: params.state,
@@ -629,17 +624,12 @@ pub struct HistoryPage {
     ),
     security(("bearer" = ["read"])))]
 async fn history(State(shared): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    let params = match query_params::<HistoryParams>(query.as_deref()) {
-        Ok(params) => params,
+    let (params, limit) = match query_params::<HistoryParams>(query.as_deref())
+        .and_then(|params| Ok((page_limit(params.limit)?, params)))
+    {
+        Ok((limit, params)) => (params, limit),
         Err(problem) => return problem.into_response(),
     };
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Problem::bad_request(format!(
-            "limit must be between 1 and {MAX_PAGE}, not {limit}"
-        ))
-        .into_response();
-    }
     match shared.service.journal(params.tenant.as_deref()) {
         Ok(mut items) => {
             let skip = items.len().saturating_sub(limit);
@@ -690,6 +680,18 @@ fn path_value<T>(value: Result<Path<T>, PathRejection>) -> Result<T, Problem> {
 
 /// The query string as `T`; an unknown or malformed parameter is a 400
 /// naming it.
+/// A page's `limit`: [`DEFAULT_PAGE`] when absent, else 1 to [`MAX_PAGE`].
+fn page_limit(limit: Option<usize>) -> Result<usize, Problem> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if (1..=MAX_PAGE).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(Problem::bad_request(format!(
+            "limit must be between 1 and {MAX_PAGE}, not {limit}"
+        )))
+    }
+}
+
 fn query_params<T: serde::de::DeserializeOwned>(query: Option<&str>) -> Result<T, Problem> {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or("").as_bytes())
         .into_owned()
