@@ -90,6 +90,26 @@ async fn a_trapping_provider_is_quarantined_and_the_others_are_served() {
     assert_eq!(out.status.code(), Some(8), "{stderr}");
     assert!(stderr.contains("quarantined"), "{stderr}");
 
+    let out = host
+        .command()
+        .args(["--server", &served.url, "providers", "list"])
+        .env("LANDLORD_TOKEN", &served.tokens.read)
+        .output()
+        .expect("runs landlord");
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.lines().next().unwrap_or("").ends_with("QUARANTINE"),
+        "{listed}"
+    );
+    let panic_row = listed
+        .lines()
+        .find(|line| line.starts_with("panic "))
+        .unwrap_or("");
+    assert!(
+        panic_row.contains("open until") && panic_row.ends_with("(3 failures)"),
+        "{listed}"
+    );
+
     // Refusals are not calls: only the three traps are journaled for panic.
     let history = served.get("/v1/history").await.json(200);
     let panic_calls = history["items"]

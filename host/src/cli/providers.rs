@@ -70,11 +70,14 @@ fn list(global: &GlobalOpts) -> anyhow::Result<()> {
             rows
         }
         None => {
+            // A one-shot command's breakers have seen no calls: no
+            // quarantine column (the server's are shown with --server).
             let ctx = Context::open(global)?;
-            ctx.service
-                .provider_summaries()
+            ctx.providers()
+                .load_all()
                 .into_iter()
-                .map(|(row, loaded)| {
+                .map(|(name, loaded)| {
+                    let row = ctx.providers().summary(&name, &loaded);
                     if let Err(err) = loaded {
                         first_error.get_or_insert(err.into());
                     }
@@ -86,6 +89,7 @@ fn list(global: &GlobalOpts) -> anyhow::Result<()> {
     match global.output {
         OutputFormat::Json => output::json(&rows)?,
         OutputFormat::Text => {
+            let quarantine = rows.iter().any(|row| row.quarantine.is_some());
             let rows: Vec<Vec<String>> = rows
                 .iter()
                 .map(|p| match &p.error {
@@ -111,11 +115,16 @@ fn list(global: &GlobalOpts) -> anyhow::Result<()> {
                         quarantine_cell(p.quarantine.as_ref()),
                     ],
                 })
+                .map(|mut row| {
+                    if !quarantine {
+                        row.pop();
+                    }
+                    row
+                })
                 .collect();
-            output::lines(&output::table(
-                &["NAME", "SOURCE", "SHA256", "LIMITS", "GRANTS", "QUARANTINE"],
-                &rows,
-            ))?;
+            let headers = ["NAME", "SOURCE", "SHA256", "LIMITS", "GRANTS", "QUARANTINE"];
+            let shown = if quarantine { 6 } else { 5 };
+            output::lines(&output::table(&headers[..shown], &rows))?;
         }
     }
     match first_error {
