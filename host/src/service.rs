@@ -203,9 +203,10 @@ impl ComputeService {
         .await
     }
 
-    /// Validate `spec` with the host's rules and its provider's; nothing is
-    /// provisioned.
-    pub async fn validate(&self, mut spec: TenantComputeSpec) -> Result<()> {
+    /// Validate `spec` with the host's rules and its provider's (the spec's,
+    /// else the default); nothing is provisioned. The provider that
+    /// validated it.
+    pub async fn validate(&self, mut spec: TenantComputeSpec) -> Result<String> {
         self.default_provider(&mut spec);
         let valid = ValidSpec::check(&spec)?;
         self.load(&spec.provider_type)?;
@@ -215,7 +216,8 @@ impl ComputeService {
             Operation::Validate,
             self.manager.validate_valid(valid),
         )
-        .await
+        .await?;
+        Ok(provider)
     }
 
     /// The index entry of `tenant_id`, if the host has seen it.

@@ -464,6 +464,22 @@ fn the_default_provider_comes_from_the_environment() {
     );
     // Without it, the default is the embedded mock.
     assert_eq!(sb.json(&["provision", &spec])["provider_type"], "mock");
+    // An update of a spec without provider_type goes to the tenant's
+    // provider, not the default (as through `landlord serve`).
+    let out = sb
+        .cmd()
+        .env("COMPUTE_DEFAULT_PROVIDER", "ecs")
+        .args(["--output", "json", "update", "acme", &spec])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let updated: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(updated["provider_type"], "mock", "{updated}");
+    assert_eq!(updated["status"], "no_changes", "{updated}");
 }
 
 #[test]

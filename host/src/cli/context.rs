@@ -42,15 +42,6 @@ impl Context {
             service: ComputeService::open(config, &state_dir)?,
         })
     }
-
-    /// Apply `--provider`, or the default provider when the spec names none.
-    pub(crate) fn choose_provider(&self, spec: &mut TenantComputeSpec, flag: Option<&str>) {
-        if let Some(provider) = flag {
-            spec.provider_type = provider.to_owned();
-        } else if spec.provider_type.is_empty() {
-            spec.provider_type = self.config().default_provider();
-        }
-    }
 }
 
 /// Where a command runs: on this machine's state directory, or against a
@@ -70,19 +61,6 @@ impl Backend {
             Some(remote) => Backend::Remote(Box::new(remote)),
             None => Backend::Local(Box::new(Context::open(global)?)),
         })
-    }
-
-    /// Apply `--provider`; locally also the default provider when the spec
-    /// names none (a server applies its own).
-    pub(crate) fn choose_provider(&self, spec: &mut TenantComputeSpec, flag: Option<&str>) {
-        match self {
-            Backend::Local(ctx) => ctx.choose_provider(spec, flag),
-            Backend::Remote(_) => {
-                if let Some(provider) = flag {
-                    spec.provider_type = provider.to_owned();
-                }
-            }
-        }
     }
 
     pub(crate) fn provision(&self, spec: TenantComputeSpec) -> anyhow::Result<ProvisionResult> {
@@ -129,11 +107,7 @@ impl Backend {
     /// Validate; the provider that validated it.
     pub(crate) fn validate(&self, spec: TenantComputeSpec) -> anyhow::Result<String> {
         match self {
-            Backend::Local(ctx) => {
-                let provider = spec.provider_type.clone();
-                block_on(ctx.validate(spec))??;
-                Ok(provider)
-            }
+            Backend::Local(ctx) => Ok(block_on(ctx.validate(spec))??),
             Backend::Remote(remote) => remote.validate(&spec),
         }
     }

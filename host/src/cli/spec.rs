@@ -25,12 +25,15 @@ pub(crate) struct SpecArgs {
 
 impl SpecArgs {
     /// Read the spec, then open the backend (a bad file never touches the
-    /// state directory or the server), and apply `--provider` or the
-    /// default provider.
+    /// state directory or the server), and apply `--provider`. A spec with
+    /// no provider is left so: the service chooses (the same locally and on
+    /// a server).
     pub(crate) fn open(&self, global: &GlobalOpts) -> anyhow::Result<(Backend, TenantComputeSpec)> {
         let mut spec = read(&self.spec)?;
         let backend = Backend::open(global)?;
-        backend.choose_provider(&mut spec, self.provider.as_deref());
+        if let Some(provider) = &self.provider {
+            spec.provider_type.clone_from(provider);
+        }
         Ok((backend, spec))
     }
 }

@@ -506,14 +506,11 @@ async fn validate(State(shared): State<AppState>, headers: HeaderMap, body: Body
         Ok(bytes) => bytes,
         Err(problem) => return problem.into_response(),
     };
-    let mut spec = match parse(&bytes, Operation::Validate) {
+    let spec = match parse(&bytes, Operation::Validate) {
         Ok(spec) => spec,
         Err(problem) => return problem.into_response(),
     };
-    if spec.provider_type.is_empty() {
-        spec.provider_type = shared.service.config().default_provider();
-    }
-    let (tenant_id, provider_type) = (spec.tenant_id.clone(), spec.provider_type.clone());
+    let tenant_id = spec.tenant_id.clone();
     let service = Arc::clone(&shared.service);
     answer(
         shared
@@ -521,7 +518,7 @@ async fn validate(State(shared): State<AppState>, headers: HeaderMap, body: Body
             .await,
         Operation::Validate,
         &tenant_id.clone(),
-        |()| {
+        |provider_type| {
             Json(Validation {
                 valid: true,
                 tenant_id,
