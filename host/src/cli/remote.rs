@@ -12,7 +12,7 @@ use landlord::compute::{
     ComputeStatus, ErrorKind, ProvisionResult, TenantComputeSpec, UpdateResult,
 };
 use landlord::provider_set::ProviderSummary;
-use landlord::server::Problem;
+use landlord::server::{HistoryPage, Problem, TenantPage, TenantView, Validation};
 use landlord::state::{CallRecord, TenantEntry};
 use landlord::text::escape_bounded;
 use reqwest::{Method, StatusCode};
@@ -198,14 +198,9 @@ impl Remote {
         tenant_id: &str,
         provider: Option<&str>,
     ) -> anyhow::Result<ComputeStatus> {
-        #[derive(serde::Deserialize)]
-        struct View {
-            status: Option<ComputeStatus>,
-            status_error: Option<Problem>,
-        }
         let path = format!("/v1/tenants/{}", segment(tenant_id));
         let query: Vec<(&str, &str)> = provider.map(|p| ("provider", p)).into_iter().collect();
-        let view: View = self.json(Method::GET, &path, &query, None)?;
+        let view: TenantView = self.json(Method::GET, &path, &query, None)?;
         match (view.status, view.status_error) {
             (Some(status), _) => Ok(status),
             (None, Some(problem)) => Err(RemoteProblem(problem).into()),
@@ -215,10 +210,6 @@ impl Remote {
 
     /// Validate; the provider that validated it.
     pub(crate) fn validate(&self, spec: &TenantComputeSpec) -> anyhow::Result<String> {
-        #[derive(serde::Deserialize)]
-        struct Validation {
-            provider_type: String,
-        }
         let answer: Validation = self.json(
             Method::POST,
             "/v1/validate",
@@ -230,11 +221,6 @@ impl Remote {
 
     /// Every tenant, page by page.
     pub(crate) fn tenants(&self) -> anyhow::Result<Vec<TenantEntry>> {
-        #[derive(serde::Deserialize)]
-        struct Page {
-            items: Vec<TenantEntry>,
-            next_after: Option<String>,
-        }
         let mut tenants = Vec::new();
         let mut after: Option<String> = None;
         loop {
@@ -242,7 +228,7 @@ impl Remote {
             if let Some(after) = after.as_deref() {
                 query.push(("after", after));
             }
-            let page: Page = self.json(Method::GET, "/v1/tenants", &query, None)?;
+            let page: TenantPage = self.json(Method::GET, "/v1/tenants", &query, None)?;
             tenants.extend(page.items);
             match page.next_after {
                 Some(next) => after = Some(next),
@@ -253,15 +239,11 @@ impl Remote {
 
     /// The journal's last 1000 entries (all of a tenant's, usually).
     pub(crate) fn history(&self, tenant_id: Option<&str>) -> anyhow::Result<Vec<CallRecord>> {
-        #[derive(serde::Deserialize)]
-        struct Page {
-            items: Vec<CallRecord>,
-        }
         let mut query = vec![("limit", "1000")];
         if let Some(tenant) = tenant_id {
             query.push(("tenant", tenant));
         }
-        let page: Page = self.json(Method::GET, "/v1/history", &query, None)?;
+        let page: HistoryPage = self.json(Method::GET, "/v1/history", &query, None)?;
         Ok(page.items)
     }
 

@@ -38,7 +38,7 @@ use crate::service::ComputeService;
 use crate::text::escape_bounded;
 
 pub use problem::{PROBLEM_JSON, Problem, status_of};
-pub use routes::PROVIDER_HEADER;
+pub use routes::{HistoryPage, PROVIDER_HEADER, TenantPage, TenantView, Validation};
 
 /// How the server listens and what it accepts (from `[server]` and flags).
 #[derive(Debug, Clone)]
