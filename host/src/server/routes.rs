@@ -159,24 +159,21 @@ async fn provision(
             };
             let tenant_id = spec.tenant_id.clone();
             let service = Arc::clone(&shared.service);
-            match shared
-                .run(async move { service.provision(spec).await })
-                .await
-            {
-                Ok(Ok(result)) => {
+            answer(
+                shared
+                    .run(async move { service.provision(spec).await })
+                    .await,
+                Operation::Provision,
+                &tenant_id,
+                |result| {
                     let location = format!("/v1/tenants/{}", result.tenant_id);
                     let mut response = (StatusCode::CREATED, Json(result)).into_response();
                     if let Ok(location) = HeaderValue::from_str(&location) {
                         response.headers_mut().insert(header::LOCATION, location);
                     }
                     response
-                }
-                Ok(Err(err)) => {
-                    Problem::from_error(&err, Some(Operation::Provision), Some(&tenant_id))
-                        .into_response()
-                }
-                Err(problem) => problem.into_response(),
-            }
+                },
+            )
         }
     };
     idempotency::once(
@@ -367,6 +364,9 @@ async fn get_tenant(
         Ok(entry) => entry,
         Err(err) => return state_problem(&err).into_response(),
     };
+    // The provider asked for, else the index's (read just now), else the
+    // default.
+    let provider = provider.or_else(|| entry.as_ref().map(|entry| entry.provider.clone()));
     let service = Arc::clone(&shared.service);
     let id = tenant_id.clone();
     let status = match shared
