@@ -18,23 +18,9 @@ SCHEMATHESIS_VERSION=4.32.5
 max_examples=${SCHEMATHESIS_MAX_EXAMPLES:-100}
 venv=${XDG_CACHE_HOME:-$HOME/.cache}/landlord/schemathesis-$SCHEMATHESIS_VERSION
 
-# Run as root: directly, else through sudo when there is one.
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo "$@"
-    else
-        echo "schemathesis: need root (or sudo) for: $*" >&2
-        exit 1
-    fi
-}
-
-apt_install() {
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
+WHO=schemathesis
+# shellcheck source=scripts/lib/apt.sh
+. scripts/lib/apt.sh
 
 # Schemathesis in a virtualenv of its own under ~/.cache/landlord (Debian's
 # python3 is "externally managed", PEP 668; a venv touches nothing of the

@@ -9,17 +9,9 @@ set -euo pipefail
 
 COMPONENTIZE_PY_VERSION=0.25.1
 
-# Run as root: directly, else through sudo when there is one.
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo "$@"
-    else
-        echo "python-mock: need root (or sudo) for: $*" >&2
-        exit 1
-    fi
-}
+WHO=python-mock
+# shellcheck source=scripts/lib/apt.sh
+. "$(dirname "$0")/../../scripts/lib/apt.sh"
 
 installed() {
     componentize-py --version 2>/dev/null | awk '{print $2}' || true
@@ -31,9 +23,7 @@ fi
 
 # Python 3 and pip.
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends python3 python3-pip >/dev/null
+    apt_install python3 python3-pip
     echo "python-mock: installed python3 $(python3 -c 'import platform; print(platform.python_version())') and pip (apt)"
 fi
 
