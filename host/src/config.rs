@@ -35,6 +35,14 @@
 //! # window_seconds = 60              # ...all within this long
 //! # cooldown_seconds = 30            # then not called this long; one trial
 //! #
+//! # [reconcile]                      # or `reconcile = false`: serve runs none
+//! # interval = "30s"                 # between passes
+//! # concurrency = 4                  # tenants at once
+//! # max_attempts = 8                 # failed attempts before it waits for a user
+//! # backoff_base = "1s"              # first retry; doubles up to backoff_max
+//! # backoff_max = "5m"
+//! # deadline = "2m"                  # polling an in-progress result
+//! #
 //! # [[tokens]]                       # one per client; `landlord token new ci`
 //! # name = "ci"                      # prints the token and this table
 //! # sha256 = "5d41402a…"             # the token's SHA-256, never the token
@@ -52,6 +60,7 @@ use serde::Deserializer;
 
 use crate::auth::Scope;
 use crate::quarantine::QuarantineConfig;
+use crate::reconcile::ReconcileConfig;
 use crate::sandbox::{Capability, EnginePolicy, Grants, Limits, Origin};
 
 /// The environment variable naming the configuration file.
@@ -109,6 +118,10 @@ pub struct Config {
     /// (`[quarantine]`).
     #[serde(default)]
     pub quarantine: QuarantineConfig,
+    /// How the reconciler paces itself (`[reconcile]`), or whether `landlord
+    /// serve` runs it at all (`reconcile = false`).
+    #[serde(default)]
+    pub reconcile: ReconcileConfig,
     /// The file this came from, if any (not a key).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -551,6 +564,7 @@ impl Config {
         config.server.resolve(base).map_err(error)?;
         check_tokens(&config.tokens, text).map_err(error)?;
         config.quarantine.check().map_err(error)?;
+        config.reconcile.check().map_err(error)?;
         config.source = Some(path.to_owned());
         Ok(config)
     }
@@ -1037,6 +1051,39 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("unknown field `token`"), "{err}");
+    }
+
+    #[test]
+    fn reconcile_is_a_switch_or_a_checked_table() {
+        use crate::reconcile::ReconcileConfig;
+        assert_eq!(parse("").unwrap().reconcile, ReconcileConfig::default());
+        assert!(!parse("reconcile = false\n").unwrap().reconcile.enabled);
+        let config = parse("[reconcile]\ninterval = \"2s\"\nconcurrency = 2\n").unwrap();
+        assert_eq!(config.reconcile.interval, Duration::from_secs(2));
+        assert_eq!(config.reconcile.concurrency, 2);
+        assert!(config.reconcile.enabled);
+        let err = parse("[reconcile]\ninterval = \"soon\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("interval: soon") && err.contains("such as 30s"),
+            "{err}"
+        );
+        let err = parse("[reconcile]\nconcurrency = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("reconcile.concurrency: 0 is out of range; use 1 to 256"),
+            "{err}"
+        );
+        let err = parse("[reconcile]\nbackoff_max = \"1s\"\nbackoff_base = \"5s\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("reconcile.backoff_max"), "{err}");
+        let err = parse("[reconcile]\nevery = \"1s\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `every`"), "{err}");
     }
 
     #[test]

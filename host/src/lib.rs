@@ -57,6 +57,7 @@ pub mod embedded;
 pub mod input;
 pub mod provider_set;
 pub mod quarantine;
+pub mod reconcile;
 pub mod sandbox;
 pub mod server;
 pub mod service;

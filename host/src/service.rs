@@ -23,7 +23,8 @@ use crate::provider_set::{ProviderSet, ProviderSummary};
 use crate::quarantine::{Quarantine, QuarantineView};
 use crate::sandbox::{Allocation, Runtime, RuntimeOptions};
 use crate::state::{
-    CallRecord, SqliteStateStore, StateError, StateStore, TenantEntry, TenantQuery, TenantState,
+    CallRecord, Request, SqliteStateStore, StateError, StateStore, TenantEntry, TenantQuery,
+    Transition, requested,
 };
 use crate::text::for_message;
 
@@ -137,10 +138,21 @@ impl ComputeService {
             .hold(&spec.tenant_id, &spec.provider_type, Operation::Provision)
             .await?;
         self.check_existing(&spec, Operation::Provision)?;
-        let provider = spec.provider_type.clone();
+        self.provision_held(valid, Asker::User).await
+    }
+
+    /// Provision a checked spec whose tenant the caller holds.
+    pub(crate) async fn provision_held(
+        &self,
+        valid: ValidSpec<'_>,
+        asker: Asker,
+    ) -> Result<ProvisionResult> {
+        let spec = valid.spec();
+        let asked = asker.request(Operation::Provision, &spec.provider_type, Some(spec));
         self.guarded(
-            &provider,
+            &spec.provider_type,
             Operation::Provision,
+            Some((&spec.tenant_id, asked)),
             self.manager.provision_valid(valid),
         )
         .await
@@ -163,10 +175,21 @@ impl ComputeService {
             .hold(tenant_id, &spec.provider_type, Operation::Update)
             .await?;
         self.check_existing(&spec, Operation::Update)?;
-        let provider = spec.provider_type.clone();
+        self.update_held(valid, Asker::User).await
+    }
+
+    /// Update to a checked spec whose tenant the caller holds.
+    pub(crate) async fn update_held(
+        &self,
+        valid: ValidSpec<'_>,
+        asker: Asker,
+    ) -> Result<UpdateResult> {
+        let spec = valid.spec();
+        let asked = asker.request(Operation::Update, &spec.provider_type, Some(spec));
         self.guarded(
-            &provider,
+            &spec.provider_type,
             Operation::Update,
+            Some((&spec.tenant_id, asked)),
             self.manager.update_valid(valid),
         )
         .await
@@ -180,13 +203,25 @@ impl ComputeService {
         let provider = self.provider_of(tenant_id, provider)?;
         self.load(&provider)?;
         let _held = self.hold(tenant_id, &provider, Operation::Destroy).await?;
-        self.guarded(
-            &provider,
-            Operation::Destroy,
-            self.manager.destroy_tenant(tenant_id, &provider),
-        )
-        .await?;
+        self.destroy_held(tenant_id, &provider, Asker::User).await?;
         Ok(provider)
+    }
+
+    /// Destroy a tenant the caller holds.
+    pub(crate) async fn destroy_held(
+        &self,
+        tenant_id: &str,
+        provider: &str,
+        asker: Asker,
+    ) -> Result<()> {
+        let asked = asker.request(Operation::Destroy, provider, None);
+        self.guarded(
+            provider,
+            Operation::Destroy,
+            Some((tenant_id, asked)),
+            self.manager.destroy_tenant(tenant_id, provider),
+        )
+        .await
     }
 
     /// The status of `tenant_id` as `provider` (else the tenant's, else the
@@ -198,6 +233,7 @@ impl ComputeService {
         self.guarded(
             &provider,
             Operation::GetStatus,
+            None,
             self.manager.get_tenant_status(tenant_id, &provider),
         )
         .await
@@ -214,6 +250,7 @@ impl ComputeService {
         self.guarded(
             &provider,
             Operation::Validate,
+            None,
             self.manager.validate_valid(valid),
         )
         .await?;
@@ -270,15 +307,30 @@ impl ComputeService {
         summary
     }
 
+    /// `tenant_id`'s lifecycle transitions, oldest first.
+    pub fn transitions(&self, tenant_id: &str) -> std::result::Result<Vec<Transition>, StateError> {
+        self.store.transitions(tenant_id)
+    }
+
     /// Make `call` to `provider` unless it is quarantined, and count how it
-    /// went towards its quarantine.
+    /// went towards its quarantine. A user's `request` about a tenant is
+    /// recorded in the index first (a new desired state), once the call is
+    /// sure to be made.
     async fn guarded<T>(
         &self,
         provider: &str,
         operation: Operation,
+        request: Option<(&str, Option<Request>)>,
         call: impl Future<Output = Result<T>>,
     ) -> Result<T> {
         let permit = self.quarantine.admit(provider, operation)?;
+        if let Some((tenant_id, Some(request))) = request {
+            self.store
+                .change_tenant(tenant_id, &mut |previous| {
+                    requested(previous, tenant_id, &request)
+                })
+                .map_err(|err| store_failed(provider, operation, err))?;
+        }
         let result = call.await;
         permit.finish(result.as_ref().err().map(ComputeError::kind));
         result
@@ -302,7 +354,7 @@ impl ComputeService {
             .store
             .tenant(&spec.tenant_id)
             .map_err(|err| store_failed(&spec.provider_type, operation, err))?;
-        let Some(entry) = entry.filter(|entry| entry.state == TenantState::Provisioned) else {
+        let Some(entry) = entry.filter(|entry| entry.state.holds_compute()) else {
             return Ok(());
         };
         let exists = |reason: String| {
@@ -341,7 +393,7 @@ impl ComputeService {
     /// Hold `tenant_id` against every other operation on it: first in this
     /// process (waiting without a thread), then against other processes on
     /// this state directory (a file lock, waited for on a blocking thread).
-    async fn hold(
+    pub(crate) async fn hold(
         &self,
         tenant_id: &str,
         provider: &str,
@@ -383,9 +435,37 @@ fn store_failed(provider: &str, operation: Operation, err: StateError) -> Comput
     }
 }
 
+/// Who asks for an operation: a user changes the desired state (recorded
+/// before the call), the reconciler applies it (only the call's outcome is
+/// recorded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Asker {
+    /// A user, through a command or the API.
+    User,
+    /// The reconciler.
+    Reconciler,
+}
+
+impl Asker {
+    /// The request to record before calling, if any.
+    fn request(
+        self,
+        operation: Operation,
+        provider: &str,
+        spec: Option<&TenantComputeSpec>,
+    ) -> Option<Request> {
+        (self == Asker::User).then(|| Request {
+            operation,
+            provider: provider.to_owned(),
+            spec: spec.and_then(|spec| serde_json::to_value(spec).ok()),
+            at: chrono::Utc::now(),
+        })
+    }
+}
+
 /// A tenant held by one operation; dropping it lets the next one in (the
 /// file lock first, then the in-process one).
-struct Held<'a> {
+pub(crate) struct Held<'a> {
     _file: File,
     _in_process: crate::compute::tenant_locks::TenantGuard<'a>,
 }

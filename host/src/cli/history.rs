@@ -31,6 +31,7 @@ pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
                             CallOutcome::Failed { kind, .. } => output::name(kind),
                         },
                         format!("{:.1} ms", record.duration_ms),
+                        output::bounded(record.reason.as_deref().unwrap_or("-"), 80),
                     ]
                 })
                 .collect();
@@ -42,6 +43,7 @@ pub(crate) fn run(global: &GlobalOpts, opts: Opts) -> anyhow::Result<()> {
                     "PROVIDER",
                     "OUTCOME",
                     "DURATION",
+                    "REASON (RECONCILER)",
                 ],
                 &rows,
             ))

@@ -8,6 +8,7 @@ mod history;
 mod output;
 mod providers;
 mod provision;
+mod reconcile;
 mod remote;
 mod serve;
 mod spec;
@@ -108,6 +109,7 @@ enum Command {
     #[command(subcommand)]
     Tenants(tenants::Command),
     History(history::Opts),
+    Reconcile(reconcile::Opts),
     Serve(serve::Opts),
     #[command(subcommand)]
     Token(token::Command),
@@ -125,6 +127,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Providers(command) => providers::run(&cli.global, command),
         Command::Tenants(command) => tenants::run(&cli.global, command),
         Command::History(opts) => history::run(&cli.global, opts),
+        Command::Reconcile(opts) => reconcile::run(&cli.global, opts),
         Command::Serve(opts) => serve::run(&cli.global, opts),
         Command::Token(command) => token::run(&cli.global, command),
     };

@@ -65,3 +65,9 @@ pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> Vec<String> {
 pub(crate) fn name<T: Serialize>(value: &T) -> String {
     landlord::compute::wire_name(value).unwrap_or_else(|| String::from("?"))
 }
+
+/// `text` for a table cell: control characters escaped, at most `max`
+/// bytes (with a marker when cut).
+pub(crate) fn bounded(text: &str, max: usize) -> String {
+    landlord::text::escape_bounded(text, max).into_owned()
+}

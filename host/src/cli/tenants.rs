@@ -6,7 +6,7 @@ use super::{GlobalOpts, exit_status};
 /// Tenants this state directory knows
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum Command {
-    /// List every tenant: provider, state, last operation and when
+    /// List every tenant: provider, lifecycle state, desired/observed generation, last operation, reason and when
     #[command(after_help = concat!("Examples:\n  landlord tenants list\n  landlord --output json tenants list\n\n", exit_status!()))]
     List,
 }
@@ -24,7 +24,9 @@ pub(crate) fn run(global: &GlobalOpts, command: Command) -> anyhow::Result<()> {
                         t.tenant_id.clone(),
                         t.provider.clone(),
                         t.state.to_string(),
+                        format!("{}/{}", t.generation, t.observed_generation),
                         format!("{} ({})", t.last_operation, t.last_outcome),
+                        output::bounded(t.reason.as_deref().unwrap_or("-"), 80),
                         t.updated_at.format("%Y-%m-%d %H:%M:%S").to_string(),
                     ]
                 })
@@ -34,7 +36,9 @@ pub(crate) fn run(global: &GlobalOpts, command: Command) -> anyhow::Result<()> {
                     "TENANT",
                     "PROVIDER",
                     "STATE",
+                    "GEN (DESIRED/OBSERVED)",
                     "LAST OPERATION",
+                    "REASON",
                     "WHEN (UTC)",
                 ],
                 &rows,

@@ -492,6 +492,7 @@ impl Inner {
                 },
             },
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+            reason: crate::state::call_reason(),
         };
         // `name` is asked before the provider's state scope is known: what it
         // writes is dropped.

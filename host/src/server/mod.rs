@@ -29,11 +29,13 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::{AuthError, Scope, TokenTable};
 use crate::compute::tenant_locks::TenantLocks;
 use crate::config::Config;
+use crate::reconcile::{ReconcileConfig, Reconciler};
 use crate::service::ComputeService;
 use crate::text::escape_bounded;
 
@@ -56,6 +58,8 @@ pub struct ServerOptions {
     pub request_timeout: Duration,
     /// How long a shutdown waits for requests in flight.
     pub shutdown_grace: Duration,
+    /// The reconciler the server runs (`[reconcile]`), unless turned off.
+    pub reconcile: ReconcileConfig,
 }
 
 impl ServerOptions {
@@ -72,6 +76,7 @@ impl ServerOptions {
             body_limit: server.body_limit(),
             request_timeout: server.request_timeout(),
             shutdown_grace: server.shutdown_grace(),
+            reconcile: config.reconcile,
         }
     }
 }
@@ -216,18 +221,36 @@ impl Server {
         tracing::info!(%address, tls = shared.options.tls.is_some(), "landlord serve listening");
 
         // Load every provider off the runtime's threads (compiling takes
-        // seconds); /readyz answers 200 once this is done.
+        // seconds); /readyz answers 200 once this is done. Then the
+        // reconciler starts, unless turned off.
         let loader = Arc::clone(&shared);
-        tokio::task::spawn_blocking(move || {
-            for (name, loaded) in loader.service.providers().load_all() {
-                if let Err(err) = loaded {
-                    tracing::warn!(provider = %name, error = %err, "provider not loaded");
+        let stop_reconciling = CancellationToken::new();
+        let stop = stop_reconciling.clone();
+        shared.operations.spawn(async move {
+            let loading = Arc::clone(&loader);
+            let _ = tokio::task::spawn_blocking(move || {
+                for (name, loaded) in loading.service.providers().load_all() {
+                    if let Err(err) = loaded {
+                        tracing::warn!(provider = %name, error = %err, "provider not loaded");
+                    }
                 }
-            }
+            })
+            .await;
             loader.ready.store(true, Ordering::SeqCst);
+            let config = loader.options.reconcile;
+            if config.enabled {
+                tracing::info!(
+                    interval = %humantime::format_duration(config.interval),
+                    "reconciler running"
+                );
+                Reconciler::new(Arc::clone(&loader.service), config)
+                    .run(stop)
+                    .await;
+            }
         });
 
         shutdown.await;
+        stop_reconciling.cancel();
         tracing::info!("shutting down: new requests get 503, requests in flight finish");
         shared.draining.store(true, Ordering::SeqCst);
         handle.graceful_shutdown(Some(shared.options.shutdown_grace));

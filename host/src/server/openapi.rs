@@ -14,7 +14,7 @@ use crate::compute::{
     ComputeStatus, ContainerStatus, ProvisionResult, TenantComputeSpec, UpdateResult,
 };
 use crate::provider_set::ProviderSummary;
-use crate::state::{CallRecord, TenantEntry};
+use crate::state::{CallRecord, TenantEntry, Transition};
 
 /// The document's description of the API.
 #[derive(OpenApi)]
@@ -39,7 +39,7 @@ use crate::state::{CallRecord, TenantEntry};
     ),
     components(schemas(
         Problem, TenantComputeSpec, ProvisionResult, UpdateResult, ComputeStatus, ContainerStatus,
-        TenantEntry, CallRecord, ProviderSummary, routes::TenantView, routes::TenantPage,
+        TenantEntry, Transition, CallRecord, ProviderSummary, routes::TenantView, routes::TenantPage,
         routes::HistoryPage, routes::Validation, routes::Health,
     )),
     modifiers(&BearerAuth),

@@ -26,7 +26,7 @@ use crate::compute::{
     SpecInputLimits, TenantComputeSpec, UpdateResult, parse_spec,
 };
 use crate::provider_set::ProviderSummary;
-use crate::state::{CallRecord, TenantEntry, TenantQuery, TenantState};
+use crate::state::{CallRecord, TenantEntry, TenantQuery, TenantState, Transition};
 use crate::text::escape_bounded;
 
 /// The header naming the provider a `DELETE` went to (its answer has no body).
@@ -328,7 +328,13 @@ pub struct TenantView {
     pub status: Option<ComputeStatus>,
     /// Why the status could not be had, when it could not.
     pub status_error: Option<Problem>,
+    /// Its lifecycle transitions, oldest first (the last 100).
+    #[serde(default)]
+    pub transitions: Vec<Transition>,
 }
+
+/// Transitions a tenant view shows, at most.
+const VIEW_TRANSITIONS: usize = 100;
 
 /// A tenant: its index entry plus its live status.
 #[utoipa::path(get, path = "/v1/tenants/{tenant_id}", tag = "tenants",
@@ -364,6 +370,11 @@ async fn get_tenant(
         Ok(entry) => entry,
         Err(err) => return state_problem(&err).into_response(),
     };
+    let mut transitions = match shared.service.transitions(&tenant_id) {
+        Ok(transitions) => transitions,
+        Err(err) => return state_problem(&err).into_response(),
+    };
+    transitions.drain(..transitions.len().saturating_sub(VIEW_TRANSITIONS));
     // The provider asked for, else the index's (read just now), else the
     // default.
     let provider = provider.or_else(|| entry.as_ref().map(|entry| entry.provider.clone()));
@@ -381,6 +392,7 @@ async fn get_tenant(
             tenant: entry,
             status: Some(status),
             status_error: None,
+            transitions,
         },
         // Neither the index nor the provider knows it; or the provider
         // named does not exist.
@@ -399,6 +411,7 @@ async fn get_tenant(
                 Some(Operation::GetStatus),
                 Some(&tenant_id),
             )),
+            transitions,
         },
     };
     Json(view).into_response()

@@ -6,7 +6,7 @@ use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::{
     CallRecord, FinishedCall, StateError, StateStore, StateWrite, TenantEntry, TenantQuery,
-    next_entry,
+    Transition, next_entry, transition,
 };
 
 /// Keeps every provider's state and the journal in memory, behind one
@@ -26,6 +26,18 @@ struct Inner {
     journal: Vec<CallRecord>,
     /// tenant id → index entry.
     tenants: BTreeMap<String, TenantEntry>,
+    transitions: Vec<Transition>,
+}
+
+impl Inner {
+    /// Put `next` in the index, recording its transition.
+    fn write_tenant(&mut self, next: TenantEntry) {
+        let previous = self.tenants.get(&next.tenant_id);
+        if let Some(moved) = transition(previous, &next) {
+            self.transitions.push(moved);
+        }
+        self.tenants.insert(next.tenant_id.clone(), next);
+    }
 }
 
 impl MemoryStateStore {
@@ -105,9 +117,8 @@ impl StateStore for MemoryStateStore {
         apply(&mut inner, provider, writes);
         if let Some(call) = call {
             inner.journal.push(call.record.clone());
-            let tenant_id = &call.record.tenant_id;
-            if let Some(entry) = next_entry(inner.tenants.get(tenant_id), call) {
-                inner.tenants.insert(tenant_id.clone(), entry);
+            if let Some(entry) = next_entry(inner.tenants.get(&call.record.tenant_id), call) {
+                inner.write_tenant(entry);
             }
         }
         Ok(())
@@ -137,6 +148,29 @@ impl StateStore for MemoryStateStore {
             .cloned()
             .collect())
     }
+
+    fn change_tenant(
+        &self,
+        tenant_id: &str,
+        change: &mut dyn FnMut(Option<&TenantEntry>) -> Option<TenantEntry>,
+    ) -> Result<Option<TenantEntry>, StateError> {
+        let mut inner = self.write();
+        let next = change(inner.tenants.get(tenant_id));
+        if let Some(next) = &next {
+            inner.write_tenant(next.clone());
+        }
+        Ok(next)
+    }
+
+    fn transitions(&self, tenant_id: &str) -> Result<Vec<Transition>, StateError> {
+        Ok(self
+            .read()
+            .transitions
+            .iter()
+            .filter(|moved| moved.tenant_id == tenant_id)
+            .cloned()
+            .collect())
+    }
 }
 
 #[cfg(test)]
@@ -156,6 +190,7 @@ pub(crate) mod tests {
             operation: Operation::Provision,
             outcome,
             duration_ms: 1.5,
+            reason: None,
         }
         .into()
     }
@@ -225,7 +260,7 @@ pub(crate) mod tests {
             .collect();
         assert_eq!(
             states,
-            [("a", TenantState::Provisioned), ("b", TenantState::Failed)]
+            [("a", TenantState::Ready), ("b", TenantState::Failed)]
         );
         let query = TenantQuery {
             state: Some(TenantState::Failed),

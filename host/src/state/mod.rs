@@ -16,7 +16,10 @@ use serde::{Deserialize, Serialize};
 pub use idempotency::{RETENTION as IDEMPOTENCY_RETENTION, RememberedAnswer};
 pub use memory::MemoryStateStore;
 pub use sqlite::SqliteStateStore;
-pub use tenants::{Outcome, TenantEntry, TenantQuery, TenantState, next_entry};
+pub use tenants::{
+    MAX_REASON, Outcome, Request, TenantEntry, TenantQuery, TenantState, Transition, Verdict,
+    attempt_failed, next_entry, observed, requested, transition,
+};
 
 use crate::compute::{ErrorKind, Operation};
 
@@ -61,6 +64,26 @@ pub struct CallRecord {
     pub outcome: CallOutcome,
     /// How long it took, in milliseconds.
     pub duration_ms: f64,
+    /// Why the call was made, when the reconciler made it (`drift:
+    /// container web exited`, `retry 3/8`); none for a user's request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+tokio::task_local! {
+    /// The reason of the calls made in the current task (see [`with_reason`]).
+    static CALL_REASON: String;
+}
+
+/// Run `work` with `reason` as the reason of every provider call it makes:
+/// the sandbox journals it with each call ([`CallRecord::reason`]).
+pub async fn with_reason<T>(reason: String, work: impl Future<Output = T>) -> T {
+    CALL_REASON.scope(reason, work).await
+}
+
+/// The reason set by [`with_reason`] for the current task, if any.
+pub fn call_reason() -> Option<String> {
+    CALL_REASON.try_with(Clone::clone).ok()
 }
 
 /// A provider call as it ends: its journal entry and, for the tenant index,
@@ -117,4 +140,16 @@ pub trait StateStore: Send + Sync {
 
     /// The tenants `query` selects, by id.
     fn tenants(&self, query: &TenantQuery) -> Result<Vec<TenantEntry>, StateError>;
+
+    /// Replace `tenant_id`'s index entry by what `change` makes of it
+    /// (`None`: leave it), atomically, recording the [`Transition`] if the
+    /// state changes. The entry written, if any.
+    fn change_tenant(
+        &self,
+        tenant_id: &str,
+        change: &mut dyn FnMut(Option<&TenantEntry>) -> Option<TenantEntry>,
+    ) -> Result<Option<TenantEntry>, StateError>;
+
+    /// `tenant_id`'s lifecycle transitions, oldest first.
+    fn transitions(&self, tenant_id: &str) -> Result<Vec<Transition>, StateError>;
 }

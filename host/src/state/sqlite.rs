@@ -13,7 +13,7 @@ use crate::compute::wire_name;
 
 use super::{
     CallOutcome, CallRecord, FinishedCall, StateError, StateStore, StateWrite, TenantEntry,
-    TenantQuery, next_entry,
+    TenantQuery, Transition, next_entry, transition,
 };
 
 /// How long a writer waits for another process's transaction before failing.
@@ -69,8 +69,38 @@ const SCHEMA_V2: &str = "
     PRAGMA user_version = 2;
 ";
 
+/// Version 3 (2 → 3): the tenant lifecycle — desired and observed
+/// generation, the reason, the last observation, failed attempts — the
+/// states renamed (`provisioned` → `ready`, `destroyed` → `deleted`), every
+/// state change kept in `transitions`, and the reconciler's reason in the
+/// journal.
+const SCHEMA_V3: &str = "
+    ALTER TABLE tenants ADD COLUMN generation INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE tenants ADD COLUMN observed_generation INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tenants ADD COLUMN reason TEXT;
+    ALTER TABLE tenants ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tenants ADD COLUMN observed TEXT;
+    ALTER TABLE tenants ADD COLUMN observed_at TEXT;
+    UPDATE tenants SET
+        observed_generation = CASE state WHEN 'provisioned' THEN 1 ELSE 0 END,
+        state = CASE state WHEN 'provisioned' THEN 'ready' WHEN 'destroyed' THEN 'deleted'
+                ELSE 'failed' END;
+    CREATE INDEX tenants_by_state ON tenants (state, tenant_id);
+    ALTER TABLE journal ADD COLUMN reason TEXT;
+    CREATE TABLE transitions (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant_id  TEXT NOT NULL,
+        at         TEXT NOT NULL,
+        from_state TEXT,
+        to_state   TEXT NOT NULL,
+        reason     TEXT
+    );
+    CREATE INDEX transitions_by_tenant ON transitions (tenant_id, id);
+    PRAGMA user_version = 3;
+";
+
 /// The schema version this landlord writes.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Providers' state and the journal in a SQLite file.
 pub struct SqliteStateStore {
@@ -172,32 +202,114 @@ impl SqliteStateStore {
             tx.execute_batch(SCHEMA_V2)
                 .map_err(unavailable("migrating the schema to version 2"))?;
         }
+        if version < 3 {
+            tx.execute_batch(SCHEMA_V3)
+                .map_err(unavailable("migrating the schema to version 3"))?;
+        }
         tx.commit().map_err(unavailable("committing the schema"))
     }
 }
 
-/// Insert or replace the index entry of `entry.tenant_id`.
-fn write_tenant(conn: &Connection, entry: &TenantEntry) -> Result<(), StateError> {
+/// The columns of a tenant index entry, in [`read_tenant`]'s order.
+const TENANT_COLUMNS: &str = "tenant_id, provider, state, generation, observed_generation, reason, \
+    last_operation, last_outcome, attempts, spec, result, observed, observed_at, updated_at";
+
+/// Put `entry` in the index (inserting or replacing it), recording its
+/// transition from `previous`.
+fn write_tenant(
+    conn: &Connection,
+    previous: Option<&TenantEntry>,
+    entry: &TenantEntry,
+) -> Result<(), StateError> {
     let json = |value: &Option<serde_json::Value>| value.as_ref().map(ToString::to_string);
-    conn.execute(
-        "INSERT INTO tenants (tenant_id, provider, state, last_operation, last_outcome, spec, result, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT (tenant_id) DO UPDATE SET provider = excluded.provider, state = excluded.state,
-           last_operation = excluded.last_operation, last_outcome = excluded.last_outcome,
-           spec = excluded.spec, result = excluded.result, updated_at = excluded.updated_at",
-        params![
+    conn.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO tenants ({TENANT_COLUMNS})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+    ))
+    .and_then(|mut statement| {
+        statement.execute(params![
             entry.tenant_id,
             entry.provider,
             entry.state.as_str(),
+            i64::try_from(entry.generation).unwrap_or(i64::MAX),
+            i64::try_from(entry.observed_generation).unwrap_or(i64::MAX),
+            entry.reason,
             name_of(&entry.last_operation),
             entry.last_outcome.name(),
+            entry.attempts,
             json(&entry.spec),
             json(&entry.result),
+            json(&entry.observed),
+            entry.observed_at.map(|at| at.to_rfc3339()),
             entry.updated_at.to_rfc3339(),
-        ],
-    )
-    .map(drop)
-    .map_err(unavailable("writing the tenant index"))
+        ])
+    })
+    .map_err(unavailable("writing the tenant index"))?;
+    if let Some(moved) = transition(previous, entry) {
+        conn.prepare_cached(
+            "INSERT INTO transitions (tenant_id, at, from_state, to_state, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .and_then(|mut statement| {
+            statement.execute(params![
+                moved.tenant_id,
+                moved.at.to_rfc3339(),
+                moved.from.map(|state| state.as_str()),
+                moved.to.as_str(),
+                moved.reason,
+            ])
+        })
+        .map_err(unavailable("recording a transition"))?;
+    }
+    Ok(())
+}
+
+/// A time as stored.
+fn parse_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|at| at.to_utc())
+}
+
+/// One index entry from a row of [`TENANT_COLUMNS`].
+fn read_tenant(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TenantEntry, StateError>> {
+    let corrupt = |what: &str| StateError(format!("tenant index entry has a bad {what}"));
+    let json = |text: Option<String>| text.and_then(|text| serde_json::from_str(&text).ok());
+    let count = |value: i64| u64::try_from(value).unwrap_or(0);
+    let state: String = row.get(2)?;
+    let operation: String = row.get(6)?;
+    let outcome: String = row.get(7)?;
+    let observed_at: Option<String> = row.get(12)?;
+    let updated_at: String = row.get(13)?;
+    let entry = TenantEntry {
+        tenant_id: row.get(0)?,
+        provider: row.get(1)?,
+        generation: count(row.get(3)?),
+        observed_generation: count(row.get(4)?),
+        reason: row.get(5)?,
+        attempts: row.get(8)?,
+        spec: json(row.get(9)?),
+        result: json(row.get(10)?),
+        observed: json(row.get(11)?),
+        state: match state.parse() {
+            Ok(state) => state,
+            Err(_) => return Ok(Err(corrupt("state"))),
+        },
+        last_operation: match parse_name(operation) {
+            Some(operation) => operation,
+            None => return Ok(Err(corrupt("operation"))),
+        },
+        last_outcome: match parse_name(outcome) {
+            Some(outcome) => outcome,
+            None => return Ok(Err(corrupt("outcome"))),
+        },
+        observed_at: observed_at.as_deref().and_then(parse_time),
+        updated_at: match parse_time(&updated_at) {
+            Some(at) => at,
+            None => return Ok(Err(corrupt("time"))),
+        },
+    };
+    Ok(Ok(entry))
 }
 
 /// The entries `query` selects (or just `tenant_id`'s), by id.
@@ -207,13 +319,12 @@ fn read_tenants(
     query: &TenantQuery,
 ) -> Result<Vec<TenantEntry>, StateError> {
     let mut statement = conn
-        .prepare_cached(
-            "SELECT tenant_id, provider, state, last_operation, last_outcome, spec, result, updated_at
-             FROM tenants
+        .prepare_cached(&format!(
+            "SELECT {TENANT_COLUMNS} FROM tenants
              WHERE (?1 IS NULL OR tenant_id = ?1) AND (?2 IS NULL OR provider = ?2)
                AND (?3 IS NULL OR state = ?3) AND (?4 IS NULL OR tenant_id > ?4)
-             ORDER BY tenant_id LIMIT ?5",
-        )
+             ORDER BY tenant_id LIMIT ?5"
+        ))
         .map_err(unavailable("reading the tenant index"))?;
     let limit = query
         .limit
@@ -227,50 +338,12 @@ fn read_tenants(
                 query.after,
                 limit
             ],
-            |row| {
-                Ok([
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, String>(4)?,
-                    row.get::<_, Option<String>>(5)?.unwrap_or_default(),
-                    row.get::<_, Option<String>>(6)?.unwrap_or_default(),
-                    row.get::<_, String>(7)?,
-                ])
-            },
+            read_tenant,
         )
         .map_err(unavailable("reading the tenant index"))?;
     let mut entries = Vec::new();
     for row in rows {
-        let [
-            tenant_id,
-            provider,
-            state,
-            operation,
-            outcome,
-            spec,
-            result,
-            at,
-        ] = row.map_err(unavailable("reading the tenant index"))?;
-        let corrupt = |what: &str| StateError(format!("tenant index entry has a bad {what}"));
-        let json = |text: String| {
-            (!text.is_empty())
-                .then(|| serde_json::from_str(&text).ok())
-                .flatten()
-        };
-        entries.push(TenantEntry {
-            state: state.parse().map_err(|_| corrupt("state"))?,
-            last_operation: parse_name(operation).ok_or_else(|| corrupt("operation"))?,
-            last_outcome: parse_name(outcome).ok_or_else(|| corrupt("outcome"))?,
-            spec: json(spec),
-            result: json(result),
-            updated_at: chrono::DateTime::parse_from_rfc3339(&at)
-                .map_err(|_| corrupt("time"))?
-                .to_utc(),
-            tenant_id,
-            provider,
-        });
+        entries.push(row.map_err(unavailable("reading the tenant index"))??);
     }
     Ok(entries)
 }
@@ -354,8 +427,8 @@ impl StateStore for SqliteStateStore {
                 }
             };
             tx.execute(
-                "INSERT INTO journal (at, provider, tenant_id, operation, outcome, error_kind, message, duration_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO journal (at, provider, tenant_id, operation, outcome, error_kind, message, duration_ms, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     record.at.to_rfc3339(),
                     record.provider,
@@ -365,13 +438,14 @@ impl StateStore for SqliteStateStore {
                     kind,
                     message,
                     record.duration_ms,
+                    record.reason,
                 ],
             )
             .map_err(unavailable("writing the journal"))?;
             let previous =
                 read_tenants(&tx, Some(&record.tenant_id), &TenantQuery::default())?.pop();
             if let Some(entry) = next_entry(previous.as_ref(), call) {
-                write_tenant(&tx, &entry)?;
+                write_tenant(&tx, previous.as_ref(), &entry)?;
             }
         }
         tx.commit()
@@ -382,7 +456,7 @@ impl StateStore for SqliteStateStore {
         let conn = self.conn();
         let mut statement = conn
             .prepare_cached(
-                "SELECT at, provider, tenant_id, operation, outcome, error_kind, message, duration_ms
+                "SELECT at, provider, tenant_id, operation, outcome, error_kind, message, duration_ms, reason
                  FROM journal WHERE ?1 IS NULL OR tenant_id = ?1 ORDER BY id",
             )
             .map_err(unavailable("reading the journal"))?;
@@ -397,12 +471,13 @@ impl StateStore for SqliteStateStore {
                     row.get::<_, Option<String>>(5)?,
                     row.get::<_, Option<String>>(6)?,
                     row.get::<_, f64>(7)?,
+                    row.get::<_, Option<String>>(8)?,
                 ))
             })
             .map_err(unavailable("reading the journal"))?;
         let mut records = Vec::new();
         for row in rows {
-            let (at, provider, tenant_id, operation, outcome, kind, message, duration_ms) =
+            let (at, provider, tenant_id, operation, outcome, kind, message, duration_ms, reason) =
                 row.map_err(unavailable("reading the journal"))?;
             let corrupt = |what: &str| StateError(format!("journal entry has a bad {what}"));
             let outcome = match outcome.as_str() {
@@ -422,6 +497,7 @@ impl StateStore for SqliteStateStore {
                 operation: parse_name(operation).ok_or_else(|| corrupt("operation"))?,
                 outcome,
                 duration_ms,
+                reason,
             });
         }
         Ok(records)
@@ -433,6 +509,61 @@ impl StateStore for SqliteStateStore {
 
     fn tenants(&self, query: &TenantQuery) -> Result<Vec<TenantEntry>, StateError> {
         read_tenants(&self.conn(), None, query)
+    }
+
+    fn change_tenant(
+        &self,
+        tenant_id: &str,
+        change: &mut dyn FnMut(Option<&TenantEntry>) -> Option<TenantEntry>,
+    ) -> Result<Option<TenantEntry>, StateError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(unavailable("starting a tenant index transaction"))?;
+        let previous = read_tenants(&tx, Some(tenant_id), &TenantQuery::default())?.pop();
+        let next = change(previous.as_ref());
+        if let Some(next) = &next {
+            write_tenant(&tx, previous.as_ref(), next)?;
+        }
+        tx.commit()
+            .map_err(unavailable("committing a tenant index transaction"))?;
+        Ok(next)
+    }
+
+    fn transitions(&self, tenant_id: &str) -> Result<Vec<Transition>, StateError> {
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare_cached(
+                "SELECT at, from_state, to_state, reason FROM transitions
+                 WHERE tenant_id = ?1 ORDER BY id",
+            )
+            .map_err(unavailable("reading transitions"))?;
+        let rows = statement
+            .query_map(params![tenant_id], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, Option<String>>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, Option<String>>(3)?,
+                ))
+            })
+            .map_err(unavailable("reading transitions"))?;
+        let mut transitions = Vec::new();
+        for row in rows {
+            let (at, from, to, reason) = row.map_err(unavailable("reading transitions"))?;
+            let corrupt = |what: &str| StateError(format!("transition has a bad {what}"));
+            transitions.push(Transition {
+                at: parse_time(&at).ok_or_else(|| corrupt("time"))?,
+                tenant_id: tenant_id.to_owned(),
+                from: match from {
+                    Some(from) => Some(from.parse().map_err(|_| corrupt("state"))?),
+                    None => None,
+                },
+                to: to.parse().map_err(|_| corrupt("state"))?,
+                reason,
+            });
+        }
+        Ok(transitions)
     }
 }
 
@@ -575,7 +706,7 @@ mod tests {
         }
         let store = open(&dir);
         let found = store.tenant("acme").unwrap().unwrap();
-        assert_eq!(found.state, TenantState::Destroyed);
+        assert_eq!(found.state, TenantState::Deleted);
         assert_eq!(found.last_operation, Operation::Destroy);
         assert_eq!(found.spec, Some(serde_json::json!({"tenant_id": "acme"})));
         assert_eq!(found.result, Some(serde_json::json!({"status": "success"})));
