@@ -5,72 +5,15 @@
 
 mod support;
 
+#[path = "support/docker.rs"]
+mod docker;
+
 use std::io::{Read, Write};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
+use docker::{Cleanup, docker_ps, require_engine};
 use serde_json::Value;
 use support::Sandbox;
-
-const HOW_TO_START: &str = "these tests need a running Docker engine and the test image: run \
-`scripts/docker-engine.sh` and `scripts/busybox-image.sh landlord-test/busybox:1` (the README's \
-test command `scripts/test.sh` runs both)";
-
-fn require_engine() {
-    let info = Command::new("docker")
-        .args(["info", "--format", "{{.ServerVersion}}"])
-        .output();
-    match info {
-        Ok(out) if out.status.success() => {}
-        Ok(out) => panic!(
-            "`docker info` failed: {}\n{HOW_TO_START}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ),
-        Err(err) => panic!("cannot run `docker`: {err}\n{HOW_TO_START}"),
-    }
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/busybox-image.sh");
-    let built = Command::new(script)
-        .arg("landlord-test/busybox:1")
-        .output()
-        .expect("scripts/busybox-image.sh runs");
-    assert!(
-        built.status.success(),
-        "scripts/busybox-image.sh failed: {}\n{HOW_TO_START}",
-        String::from_utf8_lossy(&built.stderr)
-    );
-}
-
-fn docker_ps(tenant: &str) -> String {
-    let out = Command::new("docker")
-        .args([
-            "ps",
-            "-aq",
-            "--filter",
-            &format!("label=landlord.tenant_id={tenant}"),
-        ])
-        .output()
-        .expect("docker ps runs");
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-/// Removes the tenant's containers and network whatever the test did.
-struct Cleanup(String);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let ids = docker_ps(&self.0);
-        if !ids.is_empty() {
-            let _ = Command::new("docker")
-                .arg("rm")
-                .arg("-f")
-                .args(ids.split_whitespace())
-                .output();
-        }
-        let _ = Command::new("docker")
-            .args(["network", "rm", &format!("landlord-{}", self.0)])
-            .output();
-    }
-}
 
 /// The body of GET `url` (`http://127.0.0.1:PORT/`), retried while the
 /// server starts.
