@@ -339,6 +339,16 @@ impl Served {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+
+    /// Kill it with SIGKILL, as a crash or `kill -9` does: nothing in
+    /// flight finishes or is journaled. Returns once it is gone.
+    pub fn kill(&mut self) -> ExitStatus {
+        // `Child::kill` is SIGKILL on Unix.
+        if let Err(err) = self.child.kill() {
+            self.fail(&format!("could not be killed: {err}"));
+        }
+        self.wait_exit()
+    }
 }
 
 impl Drop for Served {
