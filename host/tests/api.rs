@@ -115,7 +115,7 @@ async fn a_tenant_lifecycle_over_http() {
 
     // Get: the index entry and the live status.
     let view = served.get("/v1/tenants/acme").await.json(200);
-    assert_eq!(view["tenant"]["state"], "provisioned");
+    assert_eq!(view["tenant"]["state"], "ready");
     assert_eq!(view["tenant"]["provider"], "mock");
     assert_eq!(view["tenant"]["last_operation"], "provision");
     assert_eq!(view["tenant"]["last_outcome"], "ok");
@@ -134,7 +134,7 @@ async fn a_tenant_lifecycle_over_http() {
     assert_eq!(ids(&mock).len(), 4);
     let other = served.get("/v1/tenants?provider=docker").await.json(200);
     assert!(ids(&other).is_empty(), "{other}");
-    let provisioned_only = served.get("/v1/tenants?state=provisioned").await.json(200);
+    let provisioned_only = served.get("/v1/tenants?state=ready").await.json(200);
     assert_eq!(ids(&provisioned_only).len(), 4);
     let first = served.get("/v1/tenants?limit=3").await.json(200);
     assert_eq!(ids(&first), ["acme", "t-1", "t-2"]);
@@ -177,14 +177,44 @@ async fn a_tenant_lifecycle_over_http() {
 
     // The index remembers a destroyed tenant; the provider no longer knows it.
     let gone = served.get("/v1/tenants/acme").await.json(200);
-    assert_eq!(gone["tenant"]["state"], "destroyed");
+    assert_eq!(gone["tenant"]["state"], "deleted");
     assert_eq!(gone["tenant"]["last_operation"], "destroy");
     assert!(gone["status"].is_null(), "{gone}");
     assert_eq!(gone["status_error"]["kind"], "tenant_not_found");
     assert_eq!(gone["status_error"]["status"], 404);
-    let destroyed = served.get("/v1/tenants?state=destroyed").await.json(200);
+    // Every accepted request made a generation (provision, 2 updates, 2
+    // destroys); each state change is a transition, with its reason.
+    assert_eq!(gone["tenant"]["generation"], 5, "{gone}");
+    assert_eq!(gone["tenant"]["observed_generation"], 0, "{gone}");
+    let moves: Vec<(String, String)> = gone["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["from"].to_string(), t["to"].to_string()))
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("null", "\"provisioning\""),
+        ("\"provisioning\"", "\"ready\""),
+        ("\"ready\"", "\"updating\""),
+        ("\"updating\"", "\"ready\""),
+        ("\"ready\"", "\"updating\""),
+        ("\"updating\"", "\"ready\""),
+        ("\"ready\"", "\"deleting\""),
+        ("\"deleting\"", "\"deleted\""),
+        ("\"deleted\"", "\"deleting\""),
+        ("\"deleting\"", "\"deleted\""),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(moves, expected, "{gone}");
+    assert_eq!(
+        gone["transitions"][0]["reason"], "provision requested (generation 1)",
+        "{gone}"
+    );
+    let destroyed = served.get("/v1/tenants?state=deleted").await.json(200);
     assert_eq!(ids(&destroyed), ["acme"]);
-    let live = served.get("/v1/tenants?state=provisioned").await.json(200);
+    let live = served.get("/v1/tenants?state=ready").await.json(200);
     assert_eq!(ids(&live), ["t-1", "t-2", "t-3"]);
 
     // History: every change journaled, oldest first; `limit` keeps the last.
@@ -580,7 +610,7 @@ async fn tokens_and_scopes_are_checked_and_never_logged() {
     let view = send(reader(Method::GET, "/v1/tenants/acme"))
         .await
         .json(200);
-    assert_eq!(view["tenant"]["state"], "provisioned");
+    assert_eq!(view["tenant"]["state"], "ready");
 
     let stderr = served.stderr();
     assert!(
@@ -806,7 +836,7 @@ async fn the_cli_and_the_server_share_a_state_directory() {
     assert_eq!(ids(&page), expected);
     // And the server reads what the CLI provisioned.
     let view = served.get("/v1/tenants/cli-1").await.json(200);
-    assert_eq!(view["tenant"]["state"], "provisioned");
+    assert_eq!(view["tenant"]["state"], "ready");
     assert_eq!(view["status"]["state"], "running");
     let history = served.get("/v1/history").await.json(200);
     assert_eq!(history["items"].as_array().unwrap().len(), 6, "{history}");

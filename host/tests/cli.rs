@@ -43,7 +43,7 @@ fn the_whole_lifecycle_across_processes_with_json_output() {
     assert_eq!(sb.json(&["validate", SPEC])["valid"], true);
     let tenants = sb.json(&["tenants", "list"]);
     assert_eq!(tenants[0]["tenant_id"], "acme");
-    assert_eq!(tenants[0]["state"], "provisioned");
+    assert_eq!(tenants[0]["state"], "ready");
     assert_eq!(tenants[0]["last_operation"], "update");
 
     assert_eq!(sb.json(&["destroy", "acme"])["destroyed"], true);
@@ -69,7 +69,7 @@ fn the_whole_lifecycle_across_processes_with_json_output() {
         operations,
         ["provision", "update", "update", "destroy", "destroy"]
     );
-    assert_eq!(sb.json(&["tenants", "list"])[0]["state"], "destroyed");
+    assert_eq!(sb.json(&["tenants", "list"])[0]["state"], "deleted");
 }
 
 #[test]

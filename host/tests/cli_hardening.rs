@@ -92,7 +92,7 @@ fn the_log_is_not_coloured_on_a_pipe() {
 }
 
 #[test]
-fn a_spec_too_large_for_the_providers_state_is_refused_for_people_and_not_indexed() {
+fn a_spec_too_large_for_the_providers_state_is_refused_for_people_and_left_desired() {
     let sb = Sandbox::new();
     sb.ok(&["provision", SPEC]);
     let small = sb.write(
@@ -115,8 +115,10 @@ fn a_spec_too_large_for_the_providers_state_is_refused_for_people_and_not_indexe
     );
     assert!(!err.contains("StateError"), "Rust Debug text: {err}");
 
-    // The index keeps the spec that was applied, not the refused one; a
-    // tenant that never provisioned has no spec at all.
+    // The index keeps the desired spec (the refused update's, which the
+    // reconciler retries) and the generation applied, with the last
+    // result; the tenant, which ran before, is degraded. A tenant that
+    // never provisioned is failed.
     let big_globex = sb.write("big-globex.json", big("globex"));
     let (code, _) = sb.fails(&["--config", &small, "provision", &big_globex]);
     assert_eq!(code, 1);
@@ -132,12 +134,19 @@ fn a_spec_too_large_for_the_providers_state_is_refused_for_people_and_not_indexe
     };
     let acme = entry("acme");
     assert_eq!(acme["last_outcome"], "operation_failed", "{acme}");
-    assert!(
-        acme["spec"]["containers"][0]["env"].get("BIG").is_none(),
+    assert_eq!(acme["state"], "degraded", "{acme}");
+    assert_eq!(
+        (&acme["generation"], &acme["observed_generation"]),
+        (&2.into(), &1.into()),
         "{acme}"
     );
-    assert_eq!(acme["spec"]["containers"][0]["image"], "nginx:1.27");
+    assert!(
+        acme["spec"]["containers"][0]["env"].get("BIG").is_some(),
+        "{acme}"
+    );
+    assert_eq!(acme["result"]["status"], "success", "{acme}");
     let globex = entry("globex");
     assert_eq!(globex["state"], "failed", "{globex}");
-    assert!(globex["spec"].is_null(), "{globex}");
+    assert_eq!(globex["observed_generation"], 0, "{globex}");
+    assert!(globex["result"].is_null(), "{globex}");
 }

@@ -135,7 +135,7 @@ fn commands_against_a_server_print_what_they_print_locally() {
     )
     .unwrap();
     assert_eq!(tenants[0]["tenant_id"], "acme");
-    assert_eq!(tenants[0]["state"], "destroyed");
+    assert_eq!(tenants[0]["state"], "deleted");
     let history: serde_json::Value = serde_json::from_slice(
         &server
             .run(&client, &["--output", "json", "history", "acme"])

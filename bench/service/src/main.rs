@@ -467,7 +467,7 @@ fn check(
     );
     let unprovisioned: Vec<_> = index
         .iter()
-        .filter(|(_, state)| state.as_str() != "provisioned")
+        .filter(|(_, state)| state.as_str() != "ready")
         .collect();
     ensure!(
         unprovisioned.is_empty(),

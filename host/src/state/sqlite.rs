@@ -675,6 +675,56 @@ mod tests {
     }
 
     #[test]
+    fn a_version_2_index_migrates_to_the_lifecycle() {
+        use crate::state::TenantState;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(SCHEMA_V1).unwrap();
+        conn.execute_batch(SCHEMA_V2).unwrap();
+        conn.execute_batch(
+            "INSERT INTO tenants VALUES ('a', 'mock', 'provisioned', 'provision', 'ok', '{}', NULL, '2026-01-01T00:00:00Z');
+             INSERT INTO tenants VALUES ('b', 'mock', 'destroyed', 'destroy', 'ok', NULL, NULL, '2026-01-01T00:00:00Z');
+             INSERT INTO tenants VALUES ('c', 'mock', 'failed', 'provision', 'timeout', NULL, NULL, '2026-01-01T00:00:00Z');
+             INSERT INTO journal (at, provider, tenant_id, operation, outcome, duration_ms)
+               VALUES ('2026-01-01T00:00:00Z', 'mock', 'a', 'provision', 'ok', 1.0);",
+        )
+        .unwrap();
+        drop(conn);
+        let store = SqliteStateStore::open(&path).unwrap();
+        let a = store.tenant("a").unwrap().unwrap();
+        assert_eq!(a.state, TenantState::Ready);
+        assert_eq!((a.generation, a.observed_generation, a.attempts), (1, 1, 0));
+        assert_eq!(
+            store.tenant("b").unwrap().unwrap().state,
+            TenantState::Deleted
+        );
+        let c = store.tenant("c").unwrap().unwrap();
+        assert_eq!((c.state, c.observed_generation), (TenantState::Failed, 0));
+        assert_eq!(store.journal(None).unwrap()[0].reason, None);
+        assert!(store.transitions("a").unwrap().is_empty());
+        // A lifecycle change is recorded with its transition.
+        store
+            .change_tenant("a", &mut |entry| {
+                let mut next = entry.cloned()?;
+                next.state = TenantState::Degraded;
+                next.reason = Some("drift: container web missing".into());
+                Some(next)
+            })
+            .unwrap();
+        let moved = store.transitions("a").unwrap();
+        assert_eq!(moved.len(), 1);
+        assert_eq!(
+            (moved[0].from, moved[0].to),
+            (Some(TenantState::Ready), TenantState::Degraded)
+        );
+        assert_eq!(
+            moved[0].reason.as_deref(),
+            Some("drift: container web missing")
+        );
+    }
+
+    #[test]
     fn a_newer_schema_is_refused_by_name() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.db");
