@@ -85,6 +85,7 @@ run status acme
 run update acme examples/tenant.json
 run update acme examples/tenant-v2.json
 run tenants list
+run reconcile --once
 run destroy acme
 echo
 echo "\$ landlord status acme"
