@@ -133,6 +133,17 @@ struct Breaker {
     times: u64,
 }
 
+/// How one call went, for its provider's breaker.
+#[derive(Debug, Clone, Copy)]
+struct Call {
+    /// It was the trial.
+    trial: bool,
+    /// It may change a tenant.
+    changes: bool,
+    /// It failed, contained.
+    contained: bool,
+}
+
 /// The breakers of every provider this process calls.
 #[derive(Debug)]
 pub struct Quarantine {
@@ -147,6 +158,8 @@ pub struct Quarantine {
 pub struct Permit<'a> {
     quarantine: &'a Quarantine,
     provider: String,
+    /// Whether the call may change a tenant (provision, update, destroy).
+    changes: bool,
     trial: bool,
     finished: bool,
 }
@@ -199,6 +212,10 @@ impl Quarantine {
         Ok(Permit {
             quarantine: self,
             provider: provider.to_owned(),
+            changes: matches!(
+                operation,
+                Operation::Provision | Operation::Update | Operation::Destroy
+            ),
             trial,
             finished: false,
         })
@@ -239,7 +256,12 @@ impl Quarantine {
         }
     }
 
-    fn record(&self, provider: &str, trial: bool, contained: bool, now: Instant) {
+    fn record(&self, provider: &str, call: Call, now: Instant) {
+        let Call {
+            trial,
+            changes,
+            contained,
+        } = call;
         if self.config.failures == 0 {
             return;
         }
@@ -247,6 +269,13 @@ impl Quarantine {
         let breaker = breakers.entry(provider.to_owned()).or_default();
         if trial {
             breaker.trial = false;
+        }
+        // A read that went well says little of a provider whose writes trap
+        // (the reconciler reads a tenant's status before every heal): it
+        // neither resets the count nor ends a quarantine. As a trial, it
+        // lets the next call be the trial.
+        if !contained && !changes {
+            return;
         }
         if !contained {
             if breaker.open.is_some() && trial {
@@ -315,9 +344,12 @@ impl Permit<'_> {
 
     fn finish_at(&mut self, error: Option<ErrorKind>, now: Instant) {
         self.finished = true;
-        let contained = error.is_some_and(ErrorKind::is_contained);
-        self.quarantine
-            .record(&self.provider, self.trial, contained, now);
+        let call = Call {
+            trial: self.trial,
+            changes: self.changes,
+            contained: error.is_some_and(ErrorKind::is_contained),
+        };
+        self.quarantine.record(&self.provider, call, now);
     }
 }
 
@@ -345,7 +377,17 @@ mod tests {
     }
 
     fn call(q: &Quarantine, provider: &str, now: Instant, error: Option<ErrorKind>) -> bool {
-        match q.admit_at(provider, Operation::GetStatus, now) {
+        call_for(q, provider, Operation::Provision, now, error)
+    }
+
+    fn call_for(
+        q: &Quarantine,
+        provider: &str,
+        operation: Operation,
+        now: Instant,
+        error: Option<ErrorKind>,
+    ) -> bool {
+        match q.admit_at(provider, operation, now) {
             Ok(mut permit) => {
                 permit.finish_at(error, now);
                 true
@@ -377,7 +419,7 @@ mod tests {
 
         // After the cool-down: one trial; others wait while it runs.
         let later = start + Duration::from_secs(30);
-        let trial = q.admit_at("bad", Operation::GetStatus, later).unwrap();
+        let trial = q.admit_at("bad", Operation::Update, later).unwrap();
         let err = q
             .admit_at("bad", Operation::GetStatus, later)
             .err()
@@ -396,6 +438,37 @@ mod tests {
             }
         );
         assert!(call(&q, "bad", later, Some(ErrorKind::Trap)));
+    }
+
+    #[test]
+    fn reads_that_go_well_neither_reset_the_count_nor_end_a_quarantine() {
+        let q = quarantine(2);
+        let start = Instant::now();
+        let read = |now, error| call_for(&q, "p", Operation::GetStatus, now, error);
+        assert!(call(&q, "p", start, Some(ErrorKind::Trap)));
+        assert!(read(start, Some(ErrorKind::TenantNotFound)));
+        assert!(read(start, None));
+        assert!(call(&q, "p", start, Some(ErrorKind::Trap)), "opens it");
+        assert_eq!(q.view_at("p", start).state, BreakerState::Open);
+        // After the cool-down a read goes through as the trial, but does not
+        // close the breaker: the next call is the trial, and a write that
+        // traps opens it again.
+        let later = start + Duration::from_secs(30);
+        assert!(read(later, None));
+        assert_eq!(q.view_at("p", later).state, BreakerState::Trial);
+        assert!(call(&q, "p", later, Some(ErrorKind::Trap)));
+        assert_eq!(q.view_at("p", later).state, BreakerState::Open);
+        assert_eq!(q.view_at("p", later).times_quarantined, 2);
+        // A contained read counts like any call.
+        let q = quarantine(1);
+        assert!(call_for(
+            &q,
+            "r",
+            Operation::GetStatus,
+            start,
+            Some(ErrorKind::Trap)
+        ));
+        assert_eq!(q.view_at("r", start).state, BreakerState::Open);
     }
 
     #[test]

@@ -5,13 +5,14 @@ use crate::compute::{ComputeState, ComputeStatus, HealthStatus};
 use crate::state::{TenantEntry, TenantState, Verdict};
 
 /// Container states that mean the container is not running and will not
-/// come back by itself.
-const DOWN: [&str; 5] = ["exited", "dead", "failed", "stopped", "removed"];
+/// come back by itself: `created` is a container made but never started
+/// (its provision was cut short), which nothing will start.
+const DOWN: [&str; 6] = ["created", "exited", "dead", "failed", "stopped", "removed"];
 
 /// Judge `status` against the containers the desired spec names:
-/// - a desired container missing from the status, or down (exited, dead,
-///   failed, stopped), or the tenant `failed`/`stopped` as a whole, is
-///   drift;
+/// - a desired container missing from the status, or down (created but
+///   never started, exited, dead, failed, stopped), or the tenant
+///   `failed`/`stopped` as a whole, is drift;
 /// - a tenant starting or stopping, or a container running but not (yet)
 ///   passing its health check, is settling: shown, not acted on (replacing
 ///   a container with the same spec would not make it healthy);
@@ -185,11 +186,17 @@ mod tests {
             judge(&desired, &both(container("worker", "running", false))),
             Verdict::Settling("container worker not ready".into())
         );
-        let mut starting = both(container("worker", "created", false));
+        let mut starting = both(container("worker", "restarting", false));
         starting.state = ComputeState::Starting;
         assert_eq!(
             judge(&desired, &starting),
             Verdict::Settling("starting".into())
+        );
+        // Created but never started: nothing will start it.
+        starting.containers[1] = container("worker", "created", false);
+        assert_eq!(
+            judge(&desired, &starting),
+            Verdict::Drift("container worker created".into())
         );
         let mut failed = both(container("worker", "running", true));
         failed.state = ComputeState::Failed;
