@@ -17,6 +17,7 @@ use super::{GlobalOpts, exit_status};
     "Listens on [server] listen in landlord.toml (default 127.0.0.1:7370), HTTPS when [server] \
      has cert and key. Needs at least one [[tokens]] table: make one with `landlord token new NAME`. \
      Prints `listening on URL` once it listens; /readyz answers 200 once every provider is loaded. \
+     A read-only dashboard for a browser is at / (sign in with a token that has the read scope). \
      On SIGTERM or SIGINT new requests get 503, requests in flight finish (up to \
      [server] shutdown_grace_ms) and every operation started is journaled before it exits.\n\n\
      Examples:\n  landlord serve\n  landlord serve --listen 127.0.0.1:0\n  landlord serve --listen 0.0.0.0:7370 --insecure-http   # behind a TLS proxy\n\n",

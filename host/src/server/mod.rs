@@ -6,12 +6,15 @@
 //! - Bearer tokens ([`crate::auth`]) guard everything under `/v1` but the
 //!   OpenAPI document; `GET` (and `POST /v1/validate`) needs `read`, every
 //!   other request `write`.
+//! - The operator's dashboard (`GET /`, [`dashboard`]) is HTML for a
+//!   browser: the same tokens, kept in a cookie, which it checks itself.
 //! - Errors are RFC 9457 problems ([`problem`]); the OpenAPI 3.1 document
 //!   is generated from the Rust types ([`openapi`]).
 //! - On SIGTERM or SIGINT (or the future given to [`Server::run`]) new
 //!   requests get 503, the ones in flight finish (up to the grace period)
 //!   and every operation started is awaited before the server returns.
 
+mod dashboard;
 mod idempotency;
 pub mod openapi;
 pub mod problem;
@@ -312,6 +315,8 @@ pub async fn shutdown_signal() {
 
 fn router(shared: AppState) -> Router {
     routes::routes()
+        .merge(dashboard::routes())
+        .method_not_allowed_fallback(routes::method_not_allowed)
         .fallback(|request: Request| async move { Problem::no_route(request.uri().path()) })
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&shared),
@@ -322,7 +327,8 @@ fn router(shared: AppState) -> Router {
 }
 
 /// What a request needs, by its method and path: `None` for the public
-/// endpoints (health, readiness, the OpenAPI document).
+/// endpoints (health, readiness, the OpenAPI document) and for every path
+/// outside `/v1/`, the dashboard's included (it checks its cookie itself).
 fn scope_needed(method: &Method, path: &str) -> Option<Scope> {
     if matches!(path, "/healthz" | "/readyz" | "/v1/openapi.json") || !path.starts_with("/v1/") {
         return None;

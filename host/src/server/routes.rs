@@ -51,17 +51,20 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/v1/providers", get(list_providers))
         .route("/v1/providers/{name}", get(get_provider))
         .route("/v1/history", get(history))
-        .method_not_allowed_fallback(|request: Request| async move {
-            Problem::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                format!(
-                    "{} is not allowed on {}; the API is described at /v1/openapi.json",
-                    request.method(),
-                    escape_bounded(request.uri().path(), 256)
-                ),
-            )
-        })
+}
+
+/// 405 for a method a route does not take. Given to the whole router once
+/// every route is in it: axum applies it to the routes it has then.
+pub(super) async fn method_not_allowed(request: Request) -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} is not allowed on {}; the API is described at /v1/openapi.json",
+            request.method(),
+            escape_bounded(request.uri().path(), 256)
+        ),
+    )
 }
 
 /// `{"status": "ok"}`.
