@@ -18,6 +18,8 @@ use super::{GlobalOpts, exit_status};
      has cert and key. Needs at least one [[tokens]] table: make one with `landlord token new NAME`. \
      Prints `listening on URL` once it listens; /readyz answers 200 once every provider is loaded. \
      A read-only dashboard for a browser is at / (sign in with a token that has the read scope). \
+     Once the providers are loaded it runs the reconciler every [reconcile] interval (default 30s), \
+     healing drift and retrying failures (docs/reconcile.md); `reconcile = false` turns it off. \
      On SIGTERM or SIGINT new requests get 503, requests in flight finish (up to \
      [server] shutdown_grace_ms) and every operation started is journaled before it exits.\n\n\
      Examples:\n  landlord serve\n  landlord serve --listen 127.0.0.1:0\n  landlord serve --listen 0.0.0.0:7370 --insecure-http   # behind a TLS proxy\n\n",

@@ -289,7 +289,7 @@ code,.mono{font-family:ui-monospace,monospace;font-size:.95em}\
 header{display:flex;justify-content:space-between;align-items:baseline}\
 header form{display:inline}\
 .state{font-weight:600}\
-.state-ready,.state-provisioned,.ok{color:#116b11;background:#eaf7ea}\
+.state-ready,.ok{color:#116b11;background:#eaf7ea}\
 .state-degraded,.state-failed,.failed,.quarantine-open{color:#a40000;background:#fdecec}\
 .quarantine-trial{background:#fff6e0}\
 #login{display:flex;gap:.5em;align-items:center;max-width:36em}\
@@ -318,11 +318,18 @@ fn tenant_row(entry: &TenantEntry) -> TenantRow {
         id: bounded(&entry.tenant_id),
         provider: bounded(&entry.provider),
         state: entry.state.as_str().to_owned(),
-        // The index does not keep a generation or a reason yet.
-        generation: "-".to_owned(),
+        generation: format!("{}/{}", entry.generation, entry.observed_generation),
         last: format!("{} ({})", entry.last_operation, entry.last_outcome),
-        reason: "-".to_owned(),
-        containers: containers(entry.result.as_ref()),
+        reason: entry
+            .reason
+            .as_deref()
+            .map_or_else(|| "-".to_owned(), bounded),
+        // What the reconciler last saw (nothing: the provider had no such
+        // tenant), else what the last call returned.
+        containers: match (&entry.observed, entry.observed_at) {
+            (None, Some(_)) => "none".to_owned(),
+            (observed, _) => containers(observed.as_ref().or(entry.result.as_ref())),
+        },
         updated: time(&entry.updated_at),
     }
 }
@@ -575,7 +582,7 @@ fn journal_section(journal: &Result<Vec<CallRecord>, String>) -> Markup {
                 Ok(records) => table {
                     thead { tr {
                         th { "Time" } th { "Tenant" } th { "Provider" } th { "Operation" }
-                        th { "Outcome" } th { "Message" }
+                        th { "Outcome" } th { "Message" } th { "Reason (reconciler)" }
                     } }
                     tbody {
                         @for record in records {
@@ -591,6 +598,7 @@ fn journal_section(journal: &Result<Vec<CallRecord>, String>) -> Markup {
                                         td { (bounded(message)) }
                                     }
                                 }
+                                td { (record.reason.as_deref().map_or_else(|| "-".to_owned(), bounded)) }
                             }
                         }
                     }
@@ -620,10 +628,16 @@ mod tests {
         TenantEntry {
             tenant_id: tenant_id.into(),
             provider: "mock".into(),
-            state: TenantState::Provisioned,
+            state: TenantState::Ready,
+            generation: 2,
+            observed_generation: 1,
+            reason: Some("update failed: <b>no</b>".into()),
             last_operation: Operation::Provision,
             last_outcome: Outcome::Ok,
+            attempts: 0,
             spec: None,
+            observed: None,
+            observed_at: None,
             result,
             updated_at: DateTime::parse_from_rfc3339("2025-01-02T03:04:05Z")
                 .unwrap()
@@ -649,10 +663,10 @@ mod tests {
             ]})),
         ));
         assert_eq!(row.id, "acme");
-        assert_eq!(row.state, "provisioned");
+        assert_eq!(row.state, "ready");
         assert_eq!(row.last, "provision (ok)");
-        assert_eq!(row.generation, "-");
-        assert_eq!(row.reason, "-");
+        assert_eq!(row.generation, "2/1");
+        assert_eq!(row.reason, "update failed: <b>no</b>");
         assert_eq!(
             row.containers,
             "web: running, ready; api: starting, not ready"
@@ -661,6 +675,11 @@ mod tests {
 
         let provisioned = tenant_row(&entry("acme", Some(json!({"status": "success"}))));
         assert_eq!(provisioned.containers, "success");
+        // What the reconciler saw comes before what the last call returned.
+        let mut seen = entry("acme", Some(json!({"status": "success"})));
+        seen.observed =
+            Some(json!({"containers": [{"name": "web", "state": "exited", "ready": false}]}));
+        assert_eq!(tenant_row(&seen).containers, "web: exited, not ready");
         assert_eq!(tenant_row(&entry("acme", None)).containers, "-");
         assert_eq!(
             tenant_row(&entry("acme", Some(json!(["not", "an", "object"])))).containers,
@@ -683,6 +702,7 @@ mod tests {
                 message: format!("{hostile}\n{}", "z".repeat(10_000)),
             },
             duration_ms: 1.0,
+            reason: Some(hostile.into()),
         };
         let html = render_dashboard(hostile, &snapshot(vec![tenant], vec![record]), Utc::now())
             .into_string();
@@ -722,7 +742,7 @@ mod tests {
         );
         assert!(html.contains(r#"<tr data-tenant="acme">"#), "{html}");
         assert!(
-            html.contains(r#"class="state state-provisioned" data-state="provisioned""#),
+            html.contains(r#"class="state state-ready" data-state="ready""#),
             "{html}"
         );
         assert!(
