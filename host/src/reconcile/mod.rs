@@ -212,9 +212,14 @@ fn not_now(entry: &TenantEntry, config: &ReconcileConfig) -> Option<Step> {
     if entry.attempts == 0 {
         return None;
     }
-    // The provider refused the spec: trying it again changes nothing.
+    // The provider refused the spec: trying it again changes nothing. Nor
+    // does an action that failed `max_attempts` times. Status reads that
+    // failed (the engine down a while) are retried at the backoff's pace
+    // however long it takes: giving up on them would leave every tenant
+    // unhealed after an outage.
+    let action_failed = matches!(entry.last_outcome, Outcome::Failed(_));
     if entry.last_outcome == Outcome::Failed(ErrorKind::InvalidSpec)
-        || entry.attempts >= config.max_attempts
+        || (action_failed && entry.attempts >= config.max_attempts)
     {
         return Some(Step::GivenUp);
     }
@@ -440,6 +445,50 @@ fn give_up_if_exhausted(service: &ComputeService, config: &ReconcileConfig, tena
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_failed_actions_and_refused_specs_wait_for_a_user() {
+        let config = ReconcileConfig {
+            max_attempts: 3,
+            backoff_base: Duration::from_millis(10),
+            backoff_max: Duration::from_millis(10),
+            ..ReconcileConfig::default()
+        };
+        let mut entry = crate::state::next_entry(
+            None,
+            &crate::state::FinishedCall {
+                record: crate::state::CallRecord {
+                    at: Utc::now() - chrono::Duration::seconds(1),
+                    provider: "mock".into(),
+                    tenant_id: "acme".into(),
+                    operation: Operation::Provision,
+                    outcome: crate::state::CallOutcome::Ok,
+                    duration_ms: 1.0,
+                    reason: None,
+                },
+                spec: Some(serde_json::json!({})),
+                result: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(not_now(&entry, &config), None);
+        // Status reads failing: retried at the backoff's pace, never given up.
+        entry.attempts = 10;
+        assert_eq!(not_now(&entry, &config), None);
+        entry.updated_at = Utc::now();
+        assert_eq!(not_now(&entry, &config), Some(Step::Waiting));
+        // An action that failed max_attempts times, or a refused spec: a user's turn.
+        entry.updated_at = Utc::now() - chrono::Duration::seconds(1);
+        entry.last_outcome = Outcome::Failed(ErrorKind::ProvisionFailed);
+        entry.attempts = 3;
+        assert_eq!(not_now(&entry, &config), Some(Step::GivenUp));
+        entry.attempts = 1;
+        assert_eq!(not_now(&entry, &config), None);
+        entry.last_outcome = Outcome::Failed(ErrorKind::InvalidSpec);
+        assert_eq!(not_now(&entry, &config), Some(Step::GivenUp));
+        entry.state = TenantState::Deleted;
+        assert_eq!(not_now(&entry, &config), Some(Step::Skipped));
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap_with_stable_jitter() {
