@@ -278,6 +278,16 @@ impl ComputeService {
         self.store.journal(tenant_id)
     }
 
+    /// The journal's `last` entries, oldest first (of every call, or of
+    /// those about `tenant_id`).
+    pub fn journal_tail(
+        &self,
+        tenant_id: Option<&str>,
+        last: usize,
+    ) -> std::result::Result<Vec<CallRecord>, StateError> {
+        self.store.journal_tail(tenant_id, last)
+    }
+
     /// `provider`'s quarantine now (see [`quarantine`](crate::quarantine)).
     pub fn quarantine(&self, provider: &str) -> QuarantineView {
         self.quarantine.view(provider)

@@ -415,8 +415,8 @@ impl Snapshot {
                 .collect()
         });
         let journal = service
-            .journal(None)
-            .map(|records| records.into_iter().rev().take(JOURNAL_SHOWN).collect())
+            .journal_tail(None, JOURNAL_SHOWN)
+            .map(|records| records.into_iter().rev().collect())
             .map_err(failed);
         Self {
             tenants,

@@ -643,12 +643,8 @@ async fn history(State(shared): State<AppState>, RawQuery(query): RawQuery) -> R
         Ok((limit, params)) => (params, limit),
         Err(problem) => return problem.into_response(),
     };
-    match shared.service.journal(params.tenant.as_deref()) {
-        Ok(mut items) => {
-            let skip = items.len().saturating_sub(limit);
-            items.drain(..skip);
-            Json(HistoryPage { items }).into_response()
-        }
+    match shared.service.journal_tail(params.tenant.as_deref(), limit) {
+        Ok(items) => Json(HistoryPage { items }).into_response(),
         Err(err) => state_problem(&err).into_response(),
     }
 }

@@ -134,6 +134,16 @@ impl StateStore for MemoryStateStore {
             .collect())
     }
 
+    fn journal_tail(
+        &self,
+        tenant_id: Option<&str>,
+        last: usize,
+    ) -> Result<Vec<CallRecord>, StateError> {
+        let mut records = self.journal(tenant_id)?;
+        records.drain(..records.len().saturating_sub(last));
+        Ok(records)
+    }
+
     fn tenant(&self, tenant_id: &str) -> Result<Option<TenantEntry>, StateError> {
         Ok(self.read().tenants.get(tenant_id).cloned())
     }
@@ -243,6 +253,8 @@ pub(crate) mod tests {
         assert_eq!(store.list_keys("p", "tenant/").unwrap(), ["tenant/b"]);
         assert_eq!(store.list_keys("p", "").unwrap(), ["other", "tenant/b"]);
         assert_eq!(store.journal(None).unwrap().len(), 2);
+        let tail = store.journal_tail(None, 1).unwrap();
+        assert_eq!((tail.len(), tail[0].tenant_id.as_str()), (1, "b"));
         let only_b = store.journal(Some("b")).unwrap();
         assert_eq!(only_b.len(), 1);
         assert!(matches!(

@@ -135,6 +135,13 @@ pub trait StateStore: Send + Sync {
     /// The journal, oldest first: every call, or the calls about `tenant_id`.
     fn journal(&self, tenant_id: Option<&str>) -> Result<Vec<CallRecord>, StateError>;
 
+    /// The `last` entries of [`journal`](Self::journal), oldest first.
+    fn journal_tail(
+        &self,
+        tenant_id: Option<&str>,
+        last: usize,
+    ) -> Result<Vec<CallRecord>, StateError>;
+
     /// The index entry of `tenant_id`, if the host has seen it.
     fn tenant(&self, tenant_id: &str) -> Result<Option<TenantEntry>, StateError>;
 

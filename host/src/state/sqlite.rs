@@ -453,54 +453,15 @@ impl StateStore for SqliteStateStore {
     }
 
     fn journal(&self, tenant_id: Option<&str>) -> Result<Vec<CallRecord>, StateError> {
-        let conn = self.conn();
-        let mut statement = conn
-            .prepare_cached(
-                "SELECT at, provider, tenant_id, operation, outcome, error_kind, message, duration_ms, reason
-                 FROM journal WHERE ?1 IS NULL OR tenant_id = ?1 ORDER BY id",
-            )
-            .map_err(unavailable("reading the journal"))?;
-        let rows = statement
-            .query_map(params![tenant_id], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, String>(4)?,
-                    row.get::<_, Option<String>>(5)?,
-                    row.get::<_, Option<String>>(6)?,
-                    row.get::<_, f64>(7)?,
-                    row.get::<_, Option<String>>(8)?,
-                ))
-            })
-            .map_err(unavailable("reading the journal"))?;
-        let mut records = Vec::new();
-        for row in rows {
-            let (at, provider, tenant_id, operation, outcome, kind, message, duration_ms, reason) =
-                row.map_err(unavailable("reading the journal"))?;
-            let corrupt = |what: &str| StateError(format!("journal entry has a bad {what}"));
-            let outcome = match outcome.as_str() {
-                "ok" => CallOutcome::Ok,
-                _ => CallOutcome::Failed {
-                    kind: parse_name(kind.unwrap_or_default())
-                        .ok_or_else(|| corrupt("error kind"))?,
-                    message: message.unwrap_or_default(),
-                },
-            };
-            records.push(CallRecord {
-                at: chrono::DateTime::parse_from_rfc3339(&at)
-                    .map_err(|_| corrupt("time"))?
-                    .to_utc(),
-                provider,
-                tenant_id,
-                operation: parse_name(operation).ok_or_else(|| corrupt("operation"))?,
-                outcome,
-                duration_ms,
-                reason,
-            });
-        }
-        Ok(records)
+        self.read_journal(tenant_id, None)
+    }
+
+    fn journal_tail(
+        &self,
+        tenant_id: Option<&str>,
+        last: usize,
+    ) -> Result<Vec<CallRecord>, StateError> {
+        self.read_journal(tenant_id, Some(last))
     }
 
     fn tenant(&self, tenant_id: &str) -> Result<Option<TenantEntry>, StateError> {
@@ -567,6 +528,68 @@ impl StateStore for SqliteStateStore {
     }
 }
 
+impl SqliteStateStore {
+    /// The journal, oldest first: every call (or `tenant_id`'s), or only the
+    /// `last` of them.
+    fn read_journal(
+        &self,
+        tenant_id: Option<&str>,
+        last: Option<usize>,
+    ) -> Result<Vec<CallRecord>, StateError> {
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare_cached(
+                "SELECT * FROM (
+                   SELECT id, at, provider, tenant_id, operation, outcome, error_kind, message, duration_ms, reason
+                   FROM journal WHERE ?1 IS NULL OR tenant_id = ?1 ORDER BY id DESC LIMIT ?2
+                 ) ORDER BY id",
+            )
+            .map_err(unavailable("reading the journal"))?;
+        let last = last.map_or(-1, |last| i64::try_from(last).unwrap_or(i64::MAX));
+        let rows = statement
+            .query_map(params![tenant_id, last], |row| {
+                Ok((
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, String>(4)?,
+                    row.get::<_, String>(5)?,
+                    row.get::<_, Option<String>>(6)?,
+                    row.get::<_, Option<String>>(7)?,
+                    row.get::<_, f64>(8)?,
+                    row.get::<_, Option<String>>(9)?,
+                ))
+            })
+            .map_err(unavailable("reading the journal"))?;
+        let mut records = Vec::new();
+        for row in rows {
+            let (at, provider, tenant_id, operation, outcome, kind, message, duration_ms, reason) =
+                row.map_err(unavailable("reading the journal"))?;
+            let corrupt = |what: &str| StateError(format!("journal entry has a bad {what}"));
+            let outcome = match outcome.as_str() {
+                "ok" => CallOutcome::Ok,
+                _ => CallOutcome::Failed {
+                    kind: parse_name(kind.unwrap_or_default())
+                        .ok_or_else(|| corrupt("error kind"))?,
+                    message: message.unwrap_or_default(),
+                },
+            };
+            records.push(CallRecord {
+                at: chrono::DateTime::parse_from_rfc3339(&at)
+                    .map_err(|_| corrupt("time"))?
+                    .to_utc(),
+                provider,
+                tenant_id,
+                operation: parse_name(operation).ok_or_else(|| corrupt("operation"))?,
+                outcome,
+                duration_ms,
+                reason,
+            });
+        }
+        Ok(records)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -626,6 +649,12 @@ mod tests {
         );
         assert_eq!(store.journal(Some("b")).unwrap().len(), 1);
         assert_eq!(journal[0].duration_ms, 1.5);
+        // The last entries, still oldest first; per tenant too.
+        let tail = store.journal_tail(None, 1).unwrap();
+        assert_eq!(tail, journal[1..]);
+        assert_eq!(store.journal_tail(None, 5).unwrap(), journal);
+        assert_eq!(store.journal_tail(Some("a"), 5).unwrap(), journal[..1]);
+        assert!(store.journal_tail(None, 0).unwrap().is_empty());
     }
 
     #[test]
