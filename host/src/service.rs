@@ -152,7 +152,7 @@ impl ComputeService {
         self.guarded(
             &spec.provider_type,
             Operation::Provision,
-            Some((&spec.tenant_id, asked)),
+            asked.map(|request| (spec.tenant_id.as_str(), request)),
             self.manager.provision_valid(valid),
         )
         .await
@@ -189,7 +189,7 @@ impl ComputeService {
         self.guarded(
             &spec.provider_type,
             Operation::Update,
-            Some((&spec.tenant_id, asked)),
+            asked.map(|request| (spec.tenant_id.as_str(), request)),
             self.manager.update_valid(valid),
         )
         .await
@@ -218,7 +218,7 @@ impl ComputeService {
         self.guarded(
             provider,
             Operation::Destroy,
-            Some((tenant_id, asked)),
+            asked.map(|request| (tenant_id, request)),
             self.manager.destroy_tenant(tenant_id, provider),
         )
         .await
@@ -330,11 +330,11 @@ impl ComputeService {
         &self,
         provider: &str,
         operation: Operation,
-        request: Option<(&str, Option<Request>)>,
+        request: Option<(&str, Request)>,
         call: impl Future<Output = Result<T>>,
     ) -> Result<T> {
         let permit = self.quarantine.admit(provider, operation)?;
-        if let Some((tenant_id, Some(request))) = request {
+        if let Some((tenant_id, request)) = request {
             self.store
                 .change_tenant(tenant_id, &mut |previous| {
                     requested(previous, tenant_id, &request)

@@ -63,6 +63,14 @@ fn sign_in_form(
         .body(format!("token={token}"))
 }
 
+/// The script that fills the sign-in form with `token` and submits it.
+fn submit(token: &str) -> String {
+    format!(
+        "document.querySelector('#token').value = {}; document.querySelector('form#login').submit(); true",
+        serde_json::Value::from(token)
+    )
+}
+
 /// The headers every dashboard answer carries.
 fn assert_protected(answer: &Answer) {
     assert_eq!(
@@ -239,12 +247,6 @@ async fn an_operator_signs_in_and_watches_tenants_in_a_browser() {
     );
 
     // A wrong token: the sign-in page again, saying it was not accepted.
-    let submit = |token: &str| {
-        format!(
-            "document.querySelector('#token').value = {}; document.querySelector('form#login').submit(); true",
-            serde_json::Value::from(token)
-        )
-    };
     browser.eval(&submit("ll_wrong"));
     browser.wait_for(
         "document.querySelector('[role=alert]')?.innerText.includes('not accepted') === true",
@@ -333,10 +335,7 @@ async fn a_removed_containers_tenant_shows_degraded_then_healed() {
 
     let mut browser = Browser::launch();
     browser.navigate(&served.url("/"));
-    browser.eval(&format!(
-        "document.querySelector('#token').value = {}; document.querySelector('form#login').submit(); true",
-        serde_json::Value::from(served.tokens.read.as_str())
-    ));
+    browser.eval(&submit(&served.tokens.read));
     let row = format!("document.querySelector('tr[data-tenant=\"{tenant}\"]')");
     let state_is = |state: &str| {
         format!("{row}?.querySelector('td[data-state]')?.dataset.state === '{state}'")
